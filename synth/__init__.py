@@ -1,0 +1,1 @@
+"""synthmix stage package: synth."""

