@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Literal
 
 from synthmix.config.base import require
 from synthmix.config.synth import LLMConfig
 
-Metric = Literal["bleu", "chrf", "chrf++", "exact_match", "token_f1", "perplexity", "accuracy", "judge"]
+Metric = Literal[
+    "bleu", "chrf", "chrf++", "exact_match", "token_f1", "perplexity", "accuracy", "judge", "comet"
+]
+_TEMPLATE_ID = re.compile(r"^[A-Za-z0-9_.-]+@v[0-9]+$")
 
 
 @dataclass(frozen=True)
@@ -27,34 +31,73 @@ class ConditionConfig:
 
 @dataclass(frozen=True)
 class JudgeConfig:
+    """LLM-as-judge through the synth client layer (any backend: groq, openai-compatible, transformers)."""
+
     enabled: bool = False
-    llm: LLMConfig = field(default_factory=LLMConfig)
+    llm: LLMConfig = field(
+        default_factory=lambda: LLMConfig(temperature=0.0, max_tokens=512, json_mode=False)
+    )
+    # Versioned prompt ids, files eval/templates/<id>.md; the id and a hash of the text go into every score.
     template: str = "judge_single@v1"
-    pairwise: bool = False
+    pairwise: bool = False  # also compare every condition with the base, each pair judged in both orders
+    pairwise_template: str = "judge_pairwise@v1"
+    few_shot: bool = True  # show the template's worked examples (one good, one bad answer)
+    max_items: int = 0  # 0 = every test item; otherwise the first N items (judging costs API tokens)
+
+    def __post_init__(self) -> None:
+        require(
+            bool(_TEMPLATE_ID.match(self.template)), "template", f"expected name@vN, got {self.template!r}"
+        )
+        require(
+            bool(_TEMPLATE_ID.match(self.pairwise_template)),
+            "pairwise_template",
+            f"expected name@vN, got {self.pairwise_template!r}",
+        )
+        require(self.max_items >= 0, "max_items", "must be >= 0")
 
 
 @dataclass(frozen=True)
 class EvalConfig:
     # Which source's test split is scored; empty = every eval-registered source that has a test split.
     test_sources: list[str] = field(default_factory=list)
+    # Text metrics apply to generated outputs (exact_match/token_f1 to QA only); perplexity scores the
+    # reference under the model; accuracy needs ``multiple_choice``; judge needs ``[eval.judge]``.
     metrics: list[Metric] = field(default_factory=lambda: ["bleu", "chrf"])
+    # Empty = base zero-shot, base few-shot (``few_shot`` examples) and one fine-tuned condition per mix.build.
     conditions: list[ConditionConfig] = field(default_factory=list)
     seeds: list[int] = field(default_factory=lambda: [13])
+    few_shot: int = 3  # shots of the default few-shot condition and of ``multiple_choice`` scoring
     max_examples: int = 0  # 0 = whole test split
     batch_size: int = 8
     max_new_tokens: int = 128
+    # Extra strings that end a generated answer (the prompt format's turn markers are always added).
+    stop: list[str] = field(default_factory=list)
     bootstrap_samples: int = 1000
+    randomization_trials: int = 1000
     significance: Literal["bootstrap", "randomization"] = "bootstrap"
     alpha: float = 0.05
     multiple_choice: str = ""  # path to MMLU-style files (question, choices, answer, category)
+    comet_model: str = "Unbabel/wmt22-comet-da"  # used only when "comet" is in metrics and installed
+    sample_outputs: int = 5  # test items shown side by side in the report
     judge: JudgeConfig = field(default_factory=JudgeConfig)
 
     def __post_init__(self) -> None:
         names = [c.name for c in self.conditions]
         require(len(names) == len(set(names)), "conditions", f"condition names must be unique: {names}")
         require(bool(self.seeds), "seeds", "list at least one seed")
+        require(self.few_shot >= 0, "few_shot", "must be >= 0")
+        require(self.max_examples >= 0, "max_examples", "must be >= 0")
+        require(self.batch_size > 0, "batch_size", f"must be > 0, got {self.batch_size}")
+        require(self.max_new_tokens > 0, "max_new_tokens", f"must be > 0, got {self.max_new_tokens}")
         require(self.bootstrap_samples >= 100, "bootstrap_samples", "must be >= 100")
+        require(self.randomization_trials >= 100, "randomization_trials", "must be >= 100")
         require(0 < self.alpha < 1, "alpha", "must be in (0, 1)")
+        require(self.sample_outputs >= 0, "sample_outputs", "must be >= 0")
+        require(
+            "accuracy" not in self.metrics or bool(self.multiple_choice),
+            "metrics",
+            "accuracy needs eval.multiple_choice (an MMLU-style JSONL file)",
+        )
 
 
 @dataclass(frozen=True)
