@@ -29,3 +29,17 @@ def in_tmp_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SYNTHMIX_HOME", raising=False)
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A tiny Llama (hidden 64, 2 layers) + byte-level BPE tokenizer trained on samples/, built once per session.
+
+    Load it with ``from_pretrained`` (or ``train.model.load_model``); do not write into it.
+    """
+    from train.tiny import build_tiny_model, read_texts
+
+    texts = read_texts(
+        [p for p in (ROOT / "samples/parallel/de-fr.tsv", ROOT / "samples/wiki") if p.exists()]
+    )
+    return build_tiny_model(tmp_path_factory.mktemp("tiny-model"), texts or ["Guten Tag.", "Bonjour."])
