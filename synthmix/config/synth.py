@@ -5,8 +5,10 @@ generator = "translation"       # translation | qa | instruction
 from = "flores"                 # few-shot examples (train split only) or passages come from here
 records = 200
 [synth.synthetic.llm]
-backend = "groq"                # groq | openai | transformers
+backend = "groq"                # groq | openai | transformers | recorded
 model = "llama-3.3-70b-versatile"
+
+See docs/synth.md for every key.
 """
 
 from __future__ import annotations
@@ -27,7 +29,9 @@ class PriceConfig:
 
 @dataclass(frozen=True)
 class LLMConfig:
-    backend: Literal["groq", "openai", "transformers"] = "groq"
+    # groq (official SDK), openai (any OpenAI-compatible endpoint), transformers (local generation), or
+    # recorded (replays OpenAI-format responses from the JSONL file ``responses``, for offline runs).
+    backend: Literal["groq", "openai", "transformers", "recorded"] = "groq"
     model: str = "llama-3.3-70b-versatile"
     # Groq: default endpoint when empty; openai: required (e.g. http://localhost:11434/v1 for Ollama);
     # transformers: unused (``model`` is a local path or hub id).
@@ -46,9 +50,25 @@ class LLMConfig:
     budget_tokens: int = 0  # 0 = unlimited; the job stops cleanly when reached
     budget_usd: float = 0.0
     price: PriceConfig = field(default_factory=PriceConfig)
+    responses: str = ""  # recorded backend: JSONL of chat-completion responses, replayed by request index
+    # Backoff between retries of 429/5xx/timeouts when the server sends no Retry-After: base * 2**attempt.
+    retry_base_s: float = 1.0
+    retry_max_s: float = 60.0
 
     def __post_init__(self) -> None:
         require(bool(self.model), "model", "an LLM needs a model name or path")
+        require(0 < self.top_p <= 1, "top_p", f"must be in (0, 1], got {self.top_p}")
+        require(self.timeout_s > 0, "timeout_s", "must be > 0")
+        require(self.max_retries >= 0, "max_retries", "must be >= 0")
+        require(self.tokens_per_minute >= 0, "tokens_per_minute", "must be >= 0 (0 = no limit)")
+        require(self.budget_tokens >= 0, "budget_tokens", "must be >= 0 (0 = unlimited)")
+        require(self.budget_usd >= 0, "budget_usd", "must be >= 0 (0 = unlimited)")
+        require(self.retry_base_s >= 0, "retry_base_s", "must be >= 0")
+        require(
+            self.backend != "recorded" or bool(self.responses),
+            "responses",
+            "the recorded backend needs a responses file (JSONL of chat-completion responses)",
+        )
         require(0 <= self.temperature <= 2, "temperature", f"must be in [0, 2], got {self.temperature}")
         require(self.max_tokens > 0, "max_tokens", "must be > 0")
         require(self.concurrency >= 1, "concurrency", "must be >= 1")
@@ -73,9 +93,12 @@ class SynthJobConfig:
     tgt_lang: str = ""
     lang: str = ""
     llm: LLMConfig = field(default_factory=LLMConfig)
+    # Requests allowed to make up for rejected output; 0 = twice ceil(records / per_request).
+    max_requests: int = 0
 
     def __post_init__(self) -> None:
         require(bool(self.from_), "from", "name the source that seeds the prompts")
+        require(self.max_requests >= 0, "max_requests", f"must be >= 0, got {self.max_requests}")
         require(self.records > 0, "records", f"must be > 0, got {self.records}")
         require(self.per_request > 0, "per_request", f"must be > 0, got {self.per_request}")
         require(self.few_shot >= 0, "few_shot", f"must be >= 0, got {self.few_shot}")
