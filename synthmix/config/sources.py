@@ -89,7 +89,17 @@ class WikipediaSourceConfig(_SourceCommon):
     api_url: str = ""  # default https://{lang}.wikipedia.org/w/api.php
     passage_sentences: int = 5
     passage_max_chars: int = 1200
+    # Sentences shorter than this (in words) are not prose: list fragments, captions, headings.
+    min_sentence_words: int = 4
+    # Extra section titles to drop (besides See also / References / Weblinks / Voir aussi ...).
+    skip_sections: list[str] = field(default_factory=list)
     requests_per_second: float = 1.0
+    max_retries: int = 5  # per request, on HTTP 429/5xx, maxlag and connection errors
+    backoff_seconds: float = 1.0  # first retry wait when the server sends no Retry-After; doubles
+    max_retry_wait: float = 60.0  # cap on any single wait, including a server's Retry-After
+    timeout: float = 30.0  # seconds per HTTP request
+    # Contact for the User-Agent (Wikimedia asks for one), e.g. "you@example.org"; or set SYNTHMIX_CONTACT.
+    contact: str = ""
 
     def __post_init__(self) -> None:
         require(
@@ -102,6 +112,13 @@ class WikipediaSourceConfig(_SourceCommon):
         require(self.passage_sentences > 0, "passage_sentences", "must be > 0")
         require(self.category_depth >= 0, "category_depth", "must be >= 0")
         require(self.requests_per_second > 0, "requests_per_second", "must be > 0")
+        require(self.passage_max_chars >= 0, "passage_max_chars", "must be >= 0 (0 = no limit)")
+        require(self.min_sentence_words >= 1, "min_sentence_words", "must be >= 1")
+        require(self.max_pages > 0, "max_pages", "must be > 0")
+        require(self.max_retries >= 0, "max_retries", "must be >= 0")
+        require(self.backoff_seconds >= 0, "backoff_seconds", "must be >= 0")
+        require(self.max_retry_wait >= 0, "max_retry_wait", "must be >= 0")
+        require(self.timeout > 0, "timeout", "must be > 0")
 
 
 SourceConfig = FilesSourceConfig | HubSourceConfig | WikipediaSourceConfig

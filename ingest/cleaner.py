@@ -1,0 +1,286 @@
+"""Wikipedia article HTML -> prose, section by section (BeautifulSoup + lxml).
+
+Keeps paragraphs, list items that are whole sentences and section titles (as context); drops infoboxes,
+navboxes, tables, figures, references and footnote marks like ``[12]``, edit links, coordinates, math,
+hatnotes, metadata, and the trailing "See also" / "References" / "External links" sections (and their
+German and French counterparts). Works on the parse API's HTML and on full pages saved from a browser, whose
+page id, revision id and title are read from the ``RLCONF`` script and the canonical link.
+
+    article = clean_article(html, lang="de")
+    for section in article.sections:
+        print(section.title, section.blocks)
+    page = read_saved_page(Path("samples/wiki/de/Johann_Gutenberg.html"))
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from bs4 import BeautifulSoup, Tag
+
+# Elements that are never article prose. Removed before any text is read.
+DROP_SELECTORS = ", ".join(
+    [
+        "style",
+        "script",
+        "noscript",
+        "link",
+        "meta",
+        "table",
+        "figure",
+        "img",
+        "audio",
+        "video",
+        "caption",
+        ".thumb",
+        ".gallery",
+        ".mw-editsection",
+        "sup.reference",
+        ".mw-ref",
+        ".reference",
+        ".Inline-Template",
+        ".noprint",
+        ".hatnote",
+        ".dablink",
+        ".rellink",
+        ".navbox",
+        ".navbox-styles",
+        ".vertical-navbox",
+        ".sidebar",
+        ".infobox",
+        ".metadata",
+        ".ambox",
+        ".side-box",
+        ".sisterproject",
+        ".toc",
+        "#toc",
+        ".mw-references-wrap",
+        "ol.references",
+        ".reflist",
+        ".refbegin",
+        ".coordinates",
+        "#coordinates",
+        ".geo",
+        ".geo-dms",
+        ".geo-dec",
+        ".mw-empty-elt",
+        ".shortdescription",
+        ".navigation-not-searchable",
+        ".catlinks",
+        ".printfooter",
+        ".authority-control",
+        ".normdaten",
+        ".portalbox",
+        ".bandeau-container",
+        ".searchaux",
+        ".mw-indicators",
+    ]
+)
+
+# Trailing apparatus sections, matched case-insensitively against heading text.
+SKIP_SECTIONS = {
+    "de": [
+        "siehe auch",
+        "literatur",
+        "weblinks",
+        "einzelnachweise",
+        "anmerkungen",
+        "fußnoten",
+        "quellen",
+        "belege",
+        "anmerkungen und einzelnachweise",
+        "literatur und weblinks",
+    ],
+    "fr": [
+        "voir aussi",
+        "notes et références",
+        "notes",
+        "références",
+        "bibliographie",
+        "articles connexes",
+        "liens externes",
+        "sources",
+    ],
+    "en": [
+        "see also",
+        "references",
+        "external links",
+        "further reading",
+        "notes",
+        "bibliography",
+        "sources",
+        "citations",
+        "footnotes",
+        "notes and references",
+    ],
+}
+
+# Placeholder left where math was, so sentences that need the formula can be dropped later.
+MATH = "\u2063MATH\u2063"
+
+_HEADINGS = ("h2", "h3", "h4", "h5", "h6")
+_FOOTNOTE = re.compile(
+    r"\[(?:\d+|[a-z]|Anm\. \d+|note \d+|citation needed|Bearbeiten[^\]]*|modifier[^\]]*|edit)\]", re.I
+)
+_EMPTY_PARENS = re.compile(r"\(\s*[,;]?\s*\)")
+_MATH_IN_PARENS = re.compile(r"\(\s*" + MATH + r"\s*\)")
+_SPACE = re.compile(r"\s+")
+_SPACE_BEFORE = re.compile(r"\s+([,.])")
+_DISAMBIG_CATEGORY = re.compile(r"^(Begriffsklärung|Homonymie.*|.*[Dd]isambiguation pages.*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class Section:
+    """One heading's prose: ``title`` is the heading path ("Leben > Jugend"), "" for the lead."""
+
+    title: str
+    blocks: list[str]
+
+
+@dataclass(frozen=True)
+class CleanedArticle:
+    sections: list[Section]
+    disambiguation: bool = False
+    has_content: bool = True  # False when the HTML has no article body at all
+
+    @property
+    def blocks(self) -> int:
+        return sum(len(s.blocks) for s in self.sections)
+
+
+def _root(soup: BeautifulSoup) -> Tag | None:
+    # A saved page nests the article in #mw-content-text; the parse API returns the parser output div.
+    candidates = soup.select("#mw-content-text .mw-parser-output") or soup.select(".mw-parser-output")
+    if candidates:
+        return max(candidates, key=lambda t: len(t.get_text()))
+    return soup.body or soup
+
+
+def _text(el: Tag) -> str:
+    if el.name in ("li", "dd") and el.find(["ul", "ol", "dl"]) is not None:
+        # A nested list's items are blocks of their own; read only this item's own words.
+        text = "".join(
+            c.get_text() if isinstance(c, Tag) else str(c)
+            for c in el.children
+            if not (isinstance(c, Tag) and c.name in ("ul", "ol", "dl"))
+        )
+    else:
+        text = el.get_text()
+    text = _FOOTNOTE.sub("", text)
+    text = _MATH_IN_PARENS.sub("", text)
+    text = _EMPTY_PARENS.sub("", text)
+    text = _SPACE.sub(" ", text).strip()
+    return _SPACE_BEFORE.sub(r"\1", text)
+
+
+def _is_disambiguation(soup: BeautifulSoup, root: Tag) -> bool:
+    if root.select_one("#disambigbox, .dmbox-disambig, #bkl, .bkl-intro, #homonymie"):
+        return True
+    return any(_DISAMBIG_CATEGORY.match(c) for c in _rlconf(soup).get("wgCategories") or [])
+
+
+def parse_html(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def clean_article(
+    html: str | BeautifulSoup, lang: str = "en", skip_sections: tuple[str, ...] = ()
+) -> CleanedArticle:
+    """The prose of an article, grouped by section, with everything that is not prose removed.
+    Pass a soup from ``parse_html`` to avoid parsing twice (it is modified)."""
+    soup = html if isinstance(html, BeautifulSoup) else parse_html(html)
+    root = _root(soup)
+    if root is None or not root.get_text(strip=True):
+        return CleanedArticle([], has_content=False)
+    disambiguation = _is_disambiguation(soup, root)
+    for math in root.select(".mwe-math-element, math"):
+        math.replace_with(MATH)
+    for el in root.select(DROP_SELECTORS):
+        el.decompose()
+    skip = {s.lower() for s in (*SKIP_SECTIONS.get(lang, ()), *SKIP_SECTIONS["en"], *skip_sections)}
+
+    sections: list[Section] = []
+    path: list[tuple[int, str]] = []  # (level, title) of the enclosing headings
+    blocks: list[str] = []
+    skipping_below = 0  # inside a skipped section at this level (0 = not skipping)
+
+    def flush() -> None:
+        if blocks and not skipping_below:
+            sections.append(Section(" > ".join(t for _, t in path), list(blocks)))
+        blocks.clear()
+
+    for el in root.find_all([*_HEADINGS, "p", "li", "dd"]):
+        if el.name in _HEADINGS:
+            flush()
+            level = int(el.name[1])
+            title = _text(el)
+            if skipping_below and level > skipping_below:
+                continue
+            skipping_below = level if title.lower() in skip else 0
+            path = [(lv, t) for lv, t in path if lv < level] + [(level, title)]
+            continue
+        if skipping_below or (el.name == "p" and el.find_parent(["li", "dd"]) is not None):
+            continue  # a paragraph inside a list item is read with the item
+        text = _text(el)
+        if text:
+            blocks.append(text)
+    flush()
+    return CleanedArticle(sections, disambiguation=disambiguation)
+
+
+# -- saved pages ---------------------------------------------------------------------------------------
+
+_RLCONF = re.compile(r"RLCONF\s*=\s*(\{.*?\});", re.S)
+
+
+def _rlconf(soup: BeautifulSoup) -> dict[str, Any]:
+    for script in soup.find_all("script"):
+        m = _RLCONF.search(script.string or "")
+        if m:
+            try:
+                data: dict[str, Any] = json.loads(m.group(1))
+                return data
+            except json.JSONDecodeError:
+                return {}
+    return {}
+
+
+@dataclass(frozen=True)
+class SavedPage:
+    """An article HTML file and what it says about itself."""
+
+    path: Path
+    title: str
+    pageid: int | None
+    revid: int | None
+    url: str
+    lang: str
+    is_redirect: bool = False
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+def read_saved_page(path: Path, soup: BeautifulSoup) -> SavedPage:
+    """What a saved page says about itself: page id, revision id and title from RLCONF (a browser save)
+    or, for bare parse-API HTML, the title from the file name."""
+    path = Path(path)
+    conf = _rlconf(soup)
+    canonical = soup.find("link", rel="canonical")
+    url = str(canonical.get("href", "")) if isinstance(canonical, Tag) else ""
+    page_name = conf.get("wgPageName") or (unquote(url.rsplit("/wiki/", 1)[-1]) if "/wiki/" in url else "")
+    title = conf.get("wgTitle") or str(page_name).replace("_", " ") or path.stem.replace("_", " ")
+    html_tag = soup.find("html")
+    lang = conf.get("wgPageContentLanguage") or (html_tag.get("lang") if isinstance(html_tag, Tag) else "")
+    return SavedPage(
+        path=path,
+        title=str(title),
+        pageid=int(conf["wgArticleId"]) if conf.get("wgArticleId") else None,
+        revid=int(conf["wgCurRevisionId"]) if conf.get("wgCurRevisionId") else None,
+        url=url,
+        lang=str(lang or ""),
+        is_redirect=bool(conf.get("wgIsRedirect")),
+    )
