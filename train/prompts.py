@@ -144,9 +144,11 @@ def build_prompt(
         sys_block = f"<<SYS>>\n{system_prompt}\n<</SYS>>\n\n" if system_prompt else ""
         parts = []
         turns: list[tuple[str, str | None]] = [*shot_turns, (human, None)]
-        for i, (h, a) in enumerate(turns):
+        for i, (user, answer) in enumerate(turns):
             head = sys_block if i == 0 else ""
-            parts.append(f"<s>[INST] {head}{h} [/INST]" + (f" {a} </s>" if a is not None else ""))
+            parts.append(
+                f"<s>[INST] {head}{user} [/INST]" + (f" {answer} </s>" if answer is not None else "")
+            )
         return "".join(parts)
     if prompt_format == "human_assistant":
         head = f"{system_prompt}\n" if system_prompt else ""
