@@ -247,7 +247,7 @@ def cmd_status(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
 def cmd_gate(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
     from curate.relevance import run_gate
 
-    run_gate(recipe, layout, questions=args.questions, gate_dir=args.gate_dir)
+    print(run_gate(recipe, layout, questions=args.questions, gate_dir=args.gate_dir))
     return 0
 
 
