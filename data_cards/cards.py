@@ -1,11 +1,276 @@
-"""Dataset cards (Hub README.md + card.json + plots) for curated sources and mixes."""
+"""Dataset cards for every curated source and mix: Hub ``README.md``, ``card.json`` and PNG plots.
+
+    synthmix card --recipe recipes/sample.toml                # every complete curated source and mix
+    synthmix card --recipe recipes/sample.toml --dataset data/sample/mix/flores
+
+``make corpus`` runs this last. Each card is written into its dataset directory (beside the Parquet shards
+and manifest.json); the directory's data files and manifest are never touched. ``card.json`` holds the same
+facts as the README for programs (train/ records its ``card_hash``); the hash covers the content only, so
+the same data and recipe give the same card hash on every run. Nothing local leaks into a card: every fact
+passes through ``synthmix.redact`` (secrets, absolute paths, user names).
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
-from synthmix.errors import StageNotBuiltError
+from huggingface_hub import DatasetCard
+from tqdm import tqdm
+
+from data_cards.metadata import card_metadata
+from data_cards.plots import write_plots
+from data_cards.provenance import lookup, source_facts, synthetic_facts, upstream_manifest
+from data_cards.render import render_body
+from data_cards.stats import dataset_stats, length_values
+from synthmix.errors import SynthmixError
+from synthmix.hashing import stable_hash
+from synthmix.layout import Layout
+from synthmix.recipe import Recipe
+from synthmix.record import INPUT_FIELDS, OUTPUT_FIELDS, Record
+from synthmix.redact import redact
+from synthmix.store import is_complete, read_manifest, read_records
+
+log = logging.getLogger(__name__)
+
+README = "README.md"
+CARD_JSON = "card.json"
+ASSETS = "assets"
+CARD_VERSION = 1
 
 
-def write_cards(*args: Any, **kwargs: Any) -> Any:
-    raise StageNotBuiltError("card: this stage is not built yet (see the issue tracker)")
+def card_hash(card: dict[str, Any]) -> str:
+    """Stable hash of a card's content, excluding the ``card_hash`` key itself."""
+    return stable_hash({k: v for k, v in card.items() if k != "card_hash"}, length=20)
+
+
+def dataset_dirs(layout: Layout, recipe: Recipe | None = None) -> list[Path]:
+    """Every complete curated source directory and mix directory of a recipe, in a stable order."""
+    curate_root = layout.data / "curate"
+    names = recipe.source_names if recipe is not None else []
+    dirs = [layout.curate(n) for n in names if is_complete(layout.curate(n))]
+    # Curated dirs the recipe no longer names still get a card: they are on disk and may be published.
+    if curate_root.is_dir():
+        dirs += sorted(p for p in curate_root.iterdir() if p not in dirs and is_complete(p))
+    mix_root = layout.data / "mix"
+    if mix_root.is_dir():
+        dirs += sorted(p for p in mix_root.iterdir() if not p.name.startswith(".") and is_complete(p))
+    return dirs
+
+
+def _length_labels(records: Iterable[Record]) -> dict[str, str]:
+    kinds = sorted({r.kind for r in records})
+    return {
+        "input": "/".join(sorted({INPUT_FIELDS[k] for k in kinds})) or "input",
+        "output": "/".join(sorted({OUTPUT_FIELDS[k] for k in kinds if k != "passage"})) or "output",
+    }
+
+
+def _mix_facts(manifest: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    mix = manifest.get("mix") or {}
+    weights = mix.get("weights") or {}
+    ids_by_source = mix.get("ids_by_source") or {}
+    realized = {name: s["share"] for name, s in stats["sources"].items()}
+    return {
+        "spec": mix.get("spec") or manifest.get("name"),
+        "mix_id": mix.get("mix_id"),
+        "weights": weights,
+        "realized_shares": realized,
+        "ids_per_source": {k: len(v) for k, v in sorted(ids_by_source.items()) if isinstance(v, list)},
+        "budget": lookup(mix, "budget") or lookup(manifest, "config.budget"),
+        "budget_unit": lookup(mix, "budget_unit") or lookup(manifest, "config.budget_unit"),
+        "seed": lookup(mix, "seed") or lookup(manifest, "config.seed"),
+    }
+
+
+def _decontam_facts(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    decontam = manifest.get("decontam")
+    reasons = lookup(manifest, "counts.rejected_by_reason") or {}
+    contam = {k: v for k, v in reasons.items() if "contam" in k or "eval_overlap" in k}
+    if decontam is None and not contam:
+        return None
+    out: dict[str, Any] = dict(decontam) if isinstance(decontam, dict) else {"result": decontam}
+    if contam:
+        out.setdefault("rejected_by_reason", contam)
+    return out
+
+
+def _component_funnels(layout: Layout, sources: list[str]) -> dict[str, Any]:
+    """For a mix: the funnel and decontamination of each curated source it draws from."""
+    out = {}
+    for name in sources:
+        m = upstream_manifest(layout, "curate", name)
+        out[name] = {"funnel": m.get("funnel"), "decontam": _decontam_facts(m) if m else None}
+    return out
+
+
+def build_facts(
+    path: Path, recipe: Recipe | None, layout: Layout, records: list[Record] | None = None
+) -> dict[str, Any]:
+    """Everything a card says about the dataset at ``path``, as plain (unredacted) data."""
+    path = Path(path)
+    manifest = read_manifest(path)
+    records = read_records(path) if records is None else records
+    stats = dataset_stats(records)
+    is_mix = manifest.get("stage") == "mix" or path.parent.name == "mix" or "mix" in manifest
+    name = manifest.get("name") or path.name
+    by_source: dict[str, list[Record]] = {}
+    for r in records:
+        by_source.setdefault(r.source, []).append(r)
+    sources = [source_facts(recipe, layout, s, rs) for s, rs in sorted(by_source.items())]
+    synthetic = [
+        synthetic_facts(recipe, layout, s["name"], by_source[s["name"]])
+        for s in sources
+        if s["origin"] == "synthetic" or (recipe is not None and s["name"] in recipe.synth)
+    ]
+    recipe_name = recipe.name if recipe is not None else layout.recipe
+    facts: dict[str, Any] = {
+        "card_version": CARD_VERSION,
+        "name": name,
+        "dataset_type": "mix" if is_mix else "curated source",
+        "recipe": recipe_name,
+        "recipe_description": recipe.description if recipe is not None else "",
+        "pretty_name": f"synthmix {recipe_name}: {'mix ' if is_mix else ''}{name}",
+        "dataset": {
+            "stage": manifest.get("stage"),
+            "output_hash": manifest.get("output_hash"),
+            "config_hash": manifest.get("config_hash"),
+            "inputs": manifest.get("inputs") or {},
+            "built_with": manifest.get("code_version"),
+            "files": [f for f in manifest.get("files") or [] if f != "rejected.parquet"],
+            "rejected": lookup(manifest, "counts.rejected") or 0,
+            "rejected_by_reason": lookup(manifest, "counts.rejected_by_reason") or {},
+        },
+        "stats": stats,
+        "sources": sources,
+        "synthetic": synthetic,
+        "length_labels": _length_labels(records),
+    }
+    if is_mix:
+        facts["mix"] = _mix_facts(manifest, stats)
+        components = _component_funnels(layout, sorted(by_source))
+        facts["components"] = components
+        funnel: list[dict[str, Any]] = []
+        for src, comp in components.items():
+            for step in comp["funnel"] or []:
+                funnel.append({**step, "stage": f"{src}: {step.get('stage', '?')}"})
+        mixed_in = sum(len(v) for v in (manifest.get("mix") or {}).get("ids_by_source", {}).values())
+        funnel.append({"stage": "mix", "in": mixed_in or stats["records"], "out": stats["records"]})
+        facts["funnel"] = funnel if len(funnel) > 1 else None
+        facts["decontam"] = None
+    else:
+        recorded = manifest.get("funnel")
+        facts["funnel"] = recorded if isinstance(recorded, list) else None
+        facts["decontam"] = _decontam_facts(manifest)
+    facts["reproduce"] = reproduce_facts(recipe, layout, name, is_mix, facts.get("mix"))
+    return facts
+
+
+def reproduce_facts(
+    recipe: Recipe | None, layout: Layout, name: str, is_mix: bool, mix: dict[str, Any] | None
+) -> dict[str, Any]:
+    recipe_path = (recipe.path if recipe is not None else "") or f"recipes/{layout.recipe}.toml"
+    commands = [f"make corpus RECIPE={recipe_path}"]
+    if is_mix and mix and mix.get("spec"):
+        commands.append(f"synthmix mix --recipe {recipe_path} '{mix['spec']}'")
+    commands.append(f"synthmix card --recipe {recipe_path}")
+    # No code version or whole-recipe hash here: the card hash must change when the data or its
+    # provenance changes, not when an unrelated recipe section or commit does (the manifest's code
+    # version, under dataset.built_with, says what built the data).
+    return {"recipe": recipe_path, "commands": commands}
+
+
+def build_card(
+    path: Path, recipe: Recipe | None, layout: Layout, data_prefix: str = ""
+) -> tuple[dict[str, Any], DatasetCard, dict[str, dict[str, list[int]]]]:
+    """(card.json content, README card, raw lengths for plots) for the dataset at ``path``."""
+    records = read_records(path)
+    facts = build_facts(path, recipe, layout, records)
+    facts["plots"] = _plot_names(facts, records)
+    metadata = card_metadata(facts, data_prefix)
+    facts["metadata"] = metadata.to_dict()
+    card_json = redact(facts)
+    card_json["card_hash"] = card_hash(card_json)
+    body = render_body(card_json)
+    card = DatasetCard(f"---\n{metadata.to_yaml()}\n---\n\n{body}")
+    # The README is public text too: one more pass catches a secret or path the facts missed.
+    card = DatasetCard(redact(str(card)))
+    return card_json, card, length_values(records)
+
+
+def _plot_names(facts: dict[str, Any], records: list[Record]) -> dict[str, str]:
+    names = {}
+    if facts.get("funnel"):
+        names["funnel"] = f"{ASSETS}/funnel.png"
+    if records:
+        names["lengths"] = f"{ASSETS}/lengths.png"
+        names["sources"] = f"{ASSETS}/sources.png"
+    return names
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_card(path: Path, recipe: Recipe | None, layout: Layout) -> Path:
+    """Write README.md, card.json and assets/ into one complete dataset directory; returns the README."""
+    path = Path(path)
+    if not is_complete(path):
+        raise SynthmixError(
+            f"{path}: not a complete dataset directory (no manifest.json); "
+            "build it first with `synthmix corpus` (or `synthmix curate` / `synthmix mix`)"
+        )
+    card_json, card, lengths = build_card(path, recipe, layout)
+    # Plots go to a temp dir renamed into place, so a crash never leaves a half-drawn assets/ folder.
+    tmp_assets = Path(tempfile.mkdtemp(prefix=f".{ASSETS}.tmp-", dir=path))
+    try:
+        made = write_plots(tmp_assets, card_json, lengths)
+        if set(made) != set(card_json["plots"]):
+            raise RuntimeError(f"plots drawn {sorted(made)} differ from plots linked {card_json['plots']}")
+        old = path / ASSETS
+        if old.exists():
+            shutil.rmtree(old)
+        os.replace(tmp_assets, old)
+    except BaseException:
+        shutil.rmtree(tmp_assets, ignore_errors=True)
+        raise
+    _atomic_write(path / CARD_JSON, json.dumps(card_json, indent=2, ensure_ascii=False) + "\n")
+    _atomic_write(path / README, str(card))
+    log.info("card for %s: %s (card hash %s)", card_json["name"], path / README, card_json["card_hash"])
+    return path / README
+
+
+def write_cards(recipe: Recipe, layout: Layout, only: Path | None = None) -> list[Path]:
+    """Cards for every complete curated source and mix of ``recipe`` (or only the dataset dir ``only``)."""
+    if only is not None:
+        targets = [Path(only)]
+    else:
+        targets = dataset_dirs(layout, recipe)
+        if not targets:
+            log.warning("no complete curated source or mix under %s: nothing to write cards for", layout.data)
+    written = []
+    for path in tqdm(targets, desc="cards", unit="dataset", disable=len(targets) < 2):
+        written.append(write_card(path, recipe, layout))
+    return written
+
+
+def load_card_json(path: Path) -> dict[str, Any]:
+    """A dataset directory's card.json (train/ and eval/ read the card hash from it)."""
+    file = Path(path) / CARD_JSON
+    if not file.is_file():
+        raise SynthmixError(f"{path}: no {CARD_JSON}; write it with `synthmix card --dataset {path}`")
+    data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    return data

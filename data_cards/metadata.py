@@ -1,0 +1,201 @@
+"""The Hub YAML metadata of a card (``DatasetCardData``), derived from the card's facts.
+
+Languages are mapped to the codes the Hub indexes (FLORES ``deu_Latn`` -> ``de``; ISO 639-3 codes without a
+two-letter form such as ``lzh`` stay as they are); licenses to Hub license ids (one license -> that id,
+several -> ``other`` with the list in the prose); kinds to task categories; counts to size categories.
+``configs`` maps each split to the Parquet shards by name, so ``datasets.load_dataset(<folder>)`` finds
+exactly the data files and never ``rejected.parquet``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from huggingface_hub import DatasetCardData
+
+TAGS = ("synthmix",)
+TASK_CATEGORIES = {
+    "translation": "translation",
+    "qa": "question-answering",
+    "instruction": "text-generation",
+    "passage": "text-generation",
+}
+KIND_TAGS = {"translation": "translation", "qa": "qa", "instruction": "instruction", "passage": "text"}
+# synthmix split -> Hub split name; "dev" is published as "validation", as datasets names dev-* shards.
+HUB_SPLITS = {"train": "train", "dev": "validation", "test": "test"}
+
+# License ids the Hub accepts in card metadata (https://huggingface.co/docs/hub/repositories-licenses).
+HUB_LICENSES = frozenset(
+    [
+        "apache-2.0",
+        "mit",
+        "openrail",
+        "bigscience-openrail-m",
+        "creativeml-openrail-m",
+        "bigscience-bloom-rail-1.0",
+        "bigcode-openrail-m",
+        "afl-3.0",
+        "artistic-2.0",
+        "bsl-1.0",
+        "bsd",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "c-uda",
+        "cc",
+        "cc0-1.0",
+        "cc-by-2.0",
+        "cc-by-2.5",
+        "cc-by-3.0",
+        "cc-by-4.0",
+        "cc-by-sa-3.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-2.0",
+        "cc-by-nc-3.0",
+        "cc-by-nc-4.0",
+        "cc-by-nd-4.0",
+        "cc-by-nc-nd-3.0",
+        "cc-by-nc-nd-4.0",
+        "cc-by-nc-sa-2.0",
+        "cc-by-nc-sa-3.0",
+        "cc-by-nc-sa-4.0",
+        "cdla-sharing-1.0",
+        "cdla-permissive-1.0",
+        "cdla-permissive-2.0",
+        "wtfpl",
+        "ecl-2.0",
+        "epl-1.0",
+        "epl-2.0",
+        "etalab-2.0",
+        "eupl-1.1",
+        "eupl-1.2",
+        "agpl-3.0",
+        "gfdl",
+        "gpl",
+        "gpl-2.0",
+        "gpl-3.0",
+        "lgpl",
+        "lgpl-2.1",
+        "lgpl-3.0",
+        "isc",
+        "h-research",
+        "intel-research",
+        "lppl-1.3c",
+        "ms-pl",
+        "apple-ascl",
+        "apple-amlr",
+        "mpl-2.0",
+        "odc-by",
+        "odbl",
+        "openrail++",
+        "osl-3.0",
+        "postgresql",
+        "ofl-1.1",
+        "ncsa",
+        "unlicense",
+        "zlib",
+        "pddl",
+        "lgpl-lr",
+        "deepfloyd-if-license",
+        "fair-noncommercial-research-license",
+        "llama2",
+        "llama3",
+        "llama3.1",
+        "llama3.2",
+        "llama3.3",
+        "llama4",
+        "gemma",
+        "unknown",
+        "other",
+    ]
+)
+
+
+def hub_license(name: str) -> str:
+    """A recipe/record license string as a Hub license id (``CC-BY-SA-4.0`` -> ``cc-by-sa-4.0``)."""
+    lic = name.strip().lower().replace(" ", "-").replace("_", "-")
+    return lic if lic in HUB_LICENSES else "other"
+
+
+def license_metadata(licenses: list[str]) -> dict[str, Any]:
+    """One known license -> its id; one unknown -> other + license_name; several -> other (listed in prose)."""
+    distinct = sorted({lic for lic in licenses if lic})
+    if not distinct:
+        return {"license": "unknown"}
+    if len(distinct) == 1:
+        lic = hub_license(distinct[0])
+        if lic == "other":
+            slug = re.sub(r"[^a-z0-9.-]+", "-", distinct[0].lower()).strip("-") or "custom"
+            return {"license": "other", "license_name": slug}
+        return {"license": lic}
+    return {"license": "other"}
+
+
+def configs_for(splits: list[str], data_prefix: str = "") -> list[dict[str, Any]]:
+    """The ``configs`` entry: one default config with a data_files pattern per split present."""
+    data_files = [
+        {"split": HUB_SPLITS[s], "path": f"{data_prefix}{s}-*.parquet"} for s in HUB_SPLITS if s in splits
+    ]
+    return [{"config_name": "default", "data_files": data_files}]
+
+
+def creators(sources: list[dict[str, Any]], kinds: set[str]) -> tuple[list[str], list[str]]:
+    """(language_creators, annotations_creators): who wrote the text, and who wrote the targets."""
+    language: set[str] = set()
+    annotations: set[str] = set()
+    for s in sources:
+        if s["origin"] == "synthetic":
+            language.add("machine-generated")
+            annotations.add("machine-generated")
+            continue
+        language.add("crowdsourced" if s.get("type") == "wikipedia" else "found")
+        if s.get("preset") == "flores200":
+            annotations.add("expert-generated")  # FLORES-200 targets are professional translations
+        elif kinds == {"passage"}:
+            annotations.add("no-annotation")
+        else:
+            annotations.add("found")
+    return sorted(language) or ["found"], sorted(annotations) or ["no-annotation"]
+
+
+def card_metadata(facts: dict[str, Any], data_prefix: str = "") -> DatasetCardData:
+    """Build and check the YAML metadata for a card's facts (see ``data_cards.cards.build_facts``)."""
+    stats = facts["stats"]
+    sources = facts["sources"]
+    languages = sorted(stats["languages"])
+    kinds = set(stats["by_kind"])
+    origins = {s["origin"] for s in sources}
+    lang_creators, ann_creators = creators(sources, kinds)
+    source_datasets = []
+    for s in sources:
+        if s.get("hub_id"):
+            source_datasets.append(f"extended|{s['hub_id']}")
+        elif s.get("type") == "wikipedia":
+            source_datasets.append("extended|wikipedia")
+        else:
+            source_datasets.append("original")
+    tags = [*TAGS, *sorted({KIND_TAGS[k] for k in kinds})]
+    if "synthetic" in origins:
+        tags.append("synthetic")
+    if "real" in origins:
+        tags.append("real")
+    if facts.get("mix"):
+        tags.append("mixture")
+    multilinguality = (
+        "translation" if "translation" in kinds else "multilingual" if len(languages) > 1 else "monolingual"
+    )
+    data = DatasetCardData(
+        language=languages or None,
+        **license_metadata([lic for s in sources for lic in s["licenses"]]),
+        annotations_creators=ann_creators,
+        language_creators=lang_creators,
+        multilinguality=multilinguality,
+        size_categories=[stats["size_category"]],
+        source_datasets=sorted(set(source_datasets)),
+        task_categories=sorted({TASK_CATEGORIES[k] for k in kinds}),
+        pretty_name=facts["pretty_name"],
+        tags=sorted(set(tags)),
+        configs=configs_for(list(stats["by_split"]), data_prefix),
+    )
+    return data

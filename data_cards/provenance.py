@@ -1,0 +1,267 @@
+"""Where a dataset's records came from, gathered from record meta, stage manifests and the recipe.
+
+The card's facts about each source (origin URLs / Hub ids, licenses, revision ids) and about synthetic
+generation (models, prompt templates and hashes, sampling params, token counts, cost) are read here. Upstream
+stages are built by other people and evolve, so every lookup is defensive: several spellings of a key are
+tried, record meta wins over manifests, manifests win over the current recipe (the data was built by what
+the manifest says, not by what the recipe says today), and anything absent is ``None`` so the card says
+"not recorded" instead of guessing.
+
+    facts = source_facts(recipe, layout, "flores", records_of_flores)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from synthmix.config.base import as_table
+from synthmix.layout import Layout
+from synthmix.recipe import Recipe
+from synthmix.record import Record
+from synthmix.store import is_complete, read_manifest
+
+log = logging.getLogger(__name__)
+
+HUB_DATASET_URL = "https://huggingface.co/datasets/{}"
+MAX_LISTED = 10  # origin URLs / pages listed per source; the rest are counted
+
+
+def lookup(data: Any, *paths: str) -> Any:
+    """The first present, non-empty value among dotted ``paths`` (``"usage.prompt_tokens"``)."""
+    for path in paths:
+        node = data
+        for part in path.split("."):
+            if not isinstance(node, dict) or part not in node:
+                node = None
+                break
+            node = node[part]
+        if node not in (None, "", [], {}):
+            return node
+    return None
+
+
+def upstream_manifest(layout: Layout, stage: str, name: str) -> dict[str, Any]:
+    """The ingest/synth/curate manifest of ``name``, or ``{}`` when that output is missing."""
+    path = {"ingest": layout.ingest, "synth": layout.synth, "curate": layout.curate}[stage](name)
+    if not is_complete(path):
+        return {}
+    try:
+        return read_manifest(path)
+    except (OSError, ValueError) as e:  # a corrupt manifest must not stop a card; the card says so
+        log.warning("cannot read %s manifest of %s: %s", stage, name, e)
+        return {}
+
+
+def _as_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return int(value)
+    return None
+
+
+def _counted(values: Iterable[Any]) -> dict[str, int]:
+    return dict(sorted(Counter(str(v) for v in values if v not in (None, "")).items()))
+
+
+def source_origin(recipe: Recipe | None, name: str, records: list[Record]) -> str:
+    if records:
+        origins = {r.origin for r in records}
+        return "synthetic" if origins == {"synthetic"} else "real" if origins == {"real"} else "mixed"
+    if recipe is not None and name in recipe.synth:
+        return "synthetic"
+    return "real"
+
+
+def _recipe_source_table(recipe: Recipe | None, name: str) -> dict[str, Any]:
+    if recipe is None:
+        return {}
+    if name in recipe.sources:
+        table: dict[str, Any] = as_table(recipe.sources[name])
+        return table
+    if name in recipe.synth:
+        table = as_table(recipe.synth[name])
+        return table
+    return {}
+
+
+def source_license(recipe: Recipe | None, layout: Layout, name: str, records: list[Record]) -> list[str]:
+    """Licenses of a source: record meta, else its manifest/config; a synthetic source inherits its seed's."""
+    found = sorted({str(r.meta["license"]) for r in records if r.meta.get("license")})
+    if found:
+        return found
+    stage = "synth" if recipe is not None and name in recipe.synth else "ingest"
+    manifest = upstream_manifest(layout, stage, name)
+    lic = lookup(manifest, "license", "config.license") or _recipe_source_table(recipe, name).get("license")
+    if lic:
+        return [str(lic)] if isinstance(lic, str) else sorted(str(x) for x in lic)
+    if stage == "ingest" and _recipe_source_table(recipe, name).get("type") == "wikipedia":
+        return ["CC-BY-SA-4.0"]  # Wikipedia text is CC BY-SA 4.0 (ingest records it; this is the fallback)
+    if stage == "synth" and recipe is not None:
+        seed = recipe.synth[name].from_
+        if seed != name:
+            return source_license(recipe, layout, seed, [])
+    return []
+
+
+def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list[Record]) -> dict[str, Any]:
+    """One row of the sources table: counts, type, origin URLs / Hub id, licenses, revision ids."""
+    origin = source_origin(recipe, name, records)
+    synthetic = recipe is not None and name in recipe.synth
+    stage = "synth" if synthetic else "ingest"
+    manifest = upstream_manifest(layout, stage, name)
+    # The manifest's config says what built the data; the recipe fills keys an older manifest lacks.
+    config = {**_recipe_source_table(recipe, name), **(lookup(manifest, "config") or {})}
+    facts: dict[str, Any] = {
+        "name": name,
+        "origin": origin,
+        "type": "synthetic" if synthetic else lookup(config, "type"),
+        "records": len(records),
+        "by_split": _counted(r.split for r in records),
+        "licenses": source_license(recipe, layout, name, records),
+        "upstream_records": lookup(manifest, "counts.records"),
+        "upstream_output_hash": lookup(manifest, "output_hash"),
+    }
+    if synthetic:
+        facts["seeded_from"] = lookup(config, "from", "from_")
+        facts["origin_urls"] = []
+        return facts
+    kind = facts["type"]
+    hub_id = next((r.meta.get("hub_id") or r.meta.get("dataset") for r in records if r.meta), None)
+    hub_id = hub_id or lookup(manifest, "hub_id", "dataset", "hub.dataset") or lookup(config, "dataset")
+    revision = next((r.meta.get("revision") for r in records if r.meta.get("revision")), None)
+    revision = revision or lookup(manifest, "revision", "hub_revision", "hub.revision", "config.revision")
+    urls = [str(r.meta["url"]) for r in records if r.meta.get("url")]
+    revids = _counted(
+        f"{r.meta.get('title') or r.meta.get('url')}@{r.meta['revid']}"
+        for r in records
+        if r.meta.get("revid")
+    )
+    if kind == "hub" or hub_id:
+        facts["preset"] = lookup(config, "preset")
+        facts["hub_id"] = hub_id or lookup(config, "preset")
+        facts["hub_config"] = lookup(manifest, "hub_config", "config.config") or lookup(config, "config")
+        facts["revision"] = revision
+        facts["origin_urls"] = [HUB_DATASET_URL.format(hub_id)] if hub_id else []
+    elif kind == "files":
+        path = lookup(config, "path")
+        # Only the file name: the card is public, the local folder layout is not.
+        facts["file"] = Path(str(path)).name if path else None
+        facts["origin_urls"] = sorted(set(urls))[:MAX_LISTED]
+    else:
+        distinct = sorted(set(urls))
+        facts["origin_urls"] = distinct[:MAX_LISTED]
+        facts["origin_url_count"] = len(distinct)
+        facts["revision_ids"] = dict(list(revids.items())[:MAX_LISTED])
+        facts["revision_id_count"] = len(revids)
+    return facts
+
+
+def _template_of(meta: dict[str, Any]) -> tuple[str, str] | None:
+    tid = lookup(meta, "template_id", "template.id", "prompt_template", "template")
+    thash = lookup(meta, "template_hash", "template.hash", "prompt_template_hash", "prompt_hash")
+    if isinstance(tid, dict):
+        tid = None
+    if tid or thash:
+        return str(tid or "not recorded"), str(thash or "not recorded")
+    return None
+
+
+def _sampling_of(meta: dict[str, Any]) -> dict[str, Any] | None:
+    params = lookup(meta, "sampling", "sampling_params", "params", "generation.params")
+    if isinstance(params, dict):
+        return dict(sorted(params.items()))
+    flat: dict[str, Any] = {k: meta[k] for k in ("temperature", "top_p", "max_tokens", "seed") if k in meta}
+    return flat or None
+
+
+def _token_totals(manifest: dict[str, Any], records: list[Record]) -> dict[str, Any]:
+    """Prompt/completion tokens, requests and cost: the synth manifest's accounting, else record meta."""
+    acct = lookup(manifest, "tokens", "usage", "token_accounting", "accounting") or {}
+    if not isinstance(acct, dict):
+        acct = {}
+    prompt = _as_int(lookup(acct, "prompt_tokens", "prompt") or lookup(manifest, "prompt_tokens"))
+    completion = _as_int(
+        lookup(acct, "completion_tokens", "completion") or lookup(manifest, "completion_tokens")
+    )
+    requests = _as_int(lookup(acct, "requests") or lookup(manifest, "requests"))
+    cost = lookup(acct, "cost_usd", "estimated_cost_usd", "cost") or lookup(
+        manifest, "cost_usd", "estimated_cost_usd"
+    )
+    source: str | None = "synth manifest"
+    if prompt is None and completion is None:
+        # Per-record meta: a request's tokens may be stamped on each record it produced, so count each
+        # request once when the meta names it.
+        seen: dict[str, tuple[int, int]] = {}
+        for i, r in enumerate(records):
+            p = _as_int(lookup(r.meta, "prompt_tokens", "tokens.prompt", "usage.prompt_tokens"))
+            c = _as_int(lookup(r.meta, "completion_tokens", "tokens.completion", "usage.completion_tokens"))
+            if p is None and c is None:
+                continue
+            key = str(lookup(r.meta, "request_id", "request_key", "cache_key") or f"record-{i}")
+            seen[key] = (p or 0, c or 0)
+        if seen:
+            prompt = sum(p for p, _ in seen.values())
+            completion = sum(c for _, c in seen.values())
+            requests = requests or len(seen)
+            source = "record meta"
+        else:
+            source = None
+    return {
+        "prompt_tokens": prompt,
+        "completion_tokens": completion,
+        "total_tokens": (prompt or 0) + (completion or 0) if source else None,
+        "requests": requests,
+        "cost_usd": float(cost) if isinstance(cost, int | float) else None,
+        "accounting_from": source,
+    }
+
+
+def synthetic_facts(
+    recipe: Recipe | None, layout: Layout, name: str, records: list[Record]
+) -> dict[str, Any]:
+    """How a synthetic source was generated: generator, models, templates, sampling, tokens, cost."""
+    manifest = upstream_manifest(layout, "synth", name)
+    config = {**_recipe_source_table(recipe, name), **(lookup(manifest, "config") or {})}
+    llm = lookup(config, "llm") or {}
+    models = _counted(
+        lookup(r.meta, "model", "generator_model", "generator.model", "llm.model") for r in records
+    )
+    backends = _counted(lookup(r.meta, "backend", "generator_backend", "generator.backend") for r in records)
+    templates = Counter(t for t in (_template_of(r.meta) for r in records) if t)
+    sampling = next((s for s in (_sampling_of(r.meta) for r in records) if s), None)
+    if sampling is None and llm:
+        sampling = {k: llm[k] for k in ("temperature", "top_p", "max_tokens", "seed") if k in llm}
+    tokens = _token_totals(manifest, records)
+    price = lookup(llm, "price") or {}
+    if tokens["cost_usd"] is None and tokens["accounting_from"] and price:
+        cost = (
+            (tokens["prompt_tokens"] or 0) * float(price.get("prompt_per_million", 0.0))
+            + (tokens["completion_tokens"] or 0) * float(price.get("completion_per_million", 0.0))
+        ) / 1e6
+        tokens["cost_usd"] = round(cost, 6)
+        tokens["cost_from"] = "recipe price table"
+    return {
+        "source": name,
+        "records": len(records),
+        "generator": lookup(config, "generator") or lookup(manifest, "generator"),
+        "seeded_from": lookup(config, "from", "from_"),
+        "backends": backends or ({str(llm["backend"]): len(records)} if llm.get("backend") else {}),
+        "models": models or ({str(llm["model"]): len(records)} if llm.get("model") else {}),
+        "models_from": "record meta" if models else ("config" if llm.get("model") else None),
+        "templates": [
+            {"id": tid, "hash": thash, "records": n} for (tid, thash), n in sorted(templates.items())
+        ]
+        or (
+            [{"id": str(config["template"]), "hash": "not recorded", "records": len(records)}]
+            if lookup(config, "template")
+            else []
+        ),
+        "sampling": sampling,
+        "tokens": tokens,
+        "rejected_by_reason": lookup(manifest, "counts.rejected_by_reason") or {},
+    }

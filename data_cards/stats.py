@@ -1,0 +1,167 @@
+"""Statistics of a dataset's records for its card: sizes, languages, per-source shares, length distributions.
+
+Everything here is plain data (dicts of numbers) so it goes straight into ``card.json`` and the README:
+
+    from synthmix.store import read_records
+    from data_cards.stats import dataset_stats
+    stats = dataset_stats(read_records(path))
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from typing import Any
+
+from data_cards.languages import hub_language
+from synthmix.record import INPUT_FIELDS, OUTPUT_FIELDS, Record
+
+# Hub convention for size_categories; the upper bound is exclusive (a 1,000-record set is 1K<n<10K).
+SIZE_CATEGORIES = (
+    (1_000, "n<1K"),
+    (10_000, "1K<n<10K"),
+    (100_000, "10K<n<100K"),
+    (1_000_000, "100K<n<1M"),
+    (10_000_000, "1M<n<10M"),
+    (100_000_000, "10M<n<100M"),
+    (1_000_000_000, "100M<n<1B"),
+)  # and "n>1B" beyond
+PERCENTILES = (5, 50, 95)
+
+
+def size_category(n: int) -> str:
+    for bound, label in SIZE_CATEGORIES:
+        if n < bound:
+            return label
+    return "n>1B"
+
+
+def percentile(sorted_values: list[int], q: float) -> float:
+    """Linear-interpolated percentile of an already sorted list (numpy's default method)."""
+    if not sorted_values:
+        return 0.0
+    pos = (len(sorted_values) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(sorted_values) - 1)
+    return sorted_values[lo] + (sorted_values[hi] - sorted_values[lo]) * (pos - lo)
+
+
+def describe(values: Iterable[int]) -> dict[str, float | int]:
+    """count, min, mean, p5, p50, p95, max of integer lengths (empty input gives zeros)."""
+    data = sorted(values)
+    if not data:
+        return {"count": 0, "min": 0, "mean": 0.0, "p5": 0.0, "p50": 0.0, "p95": 0.0, "max": 0}
+    out: dict[str, float | int] = {
+        "count": len(data),
+        "min": data[0],
+        "mean": round(sum(data) / len(data), 2),
+    }
+    for q in PERCENTILES:
+        out[f"p{q}"] = round(percentile(data, q), 2)
+    out["max"] = data[-1]
+    return out
+
+
+def language_label(record: Record) -> str:
+    """``de->fr`` for pairs, ``de`` otherwise, ``unknown`` when not recorded (FLORES codes mapped)."""
+
+    def code(c: str | None) -> str:
+        return hub_language(c) if c else "unknown"
+
+    if record.kind == "translation":
+        return f"{code(record.src_lang)}->{code(record.tgt_lang)}"
+    return code(record.lang)
+
+
+def record_languages(record: Record) -> list[str]:
+    """Every language a record carries (both sides of a pair), as Hub codes."""
+    codes = [record.src_lang, record.tgt_lang] if record.kind == "translation" else [record.lang]
+    return sorted({hub_language(c) for c in codes if c})
+
+
+def side_lengths(record: Record) -> tuple[str, str, str, str]:
+    """(input field, input text, output field, output text); passages have only an input side."""
+    inp = record.fields.get(INPUT_FIELDS[record.kind]) or ""
+    out = "" if record.kind == "passage" else record.fields.get(OUTPUT_FIELDS[record.kind]) or ""
+    return INPUT_FIELDS[record.kind], inp, OUTPUT_FIELDS[record.kind], out
+
+
+def _shares(counter: Counter[str], total: int) -> dict[str, dict[str, float | int]]:
+    return {
+        k: {"records": v, "share": round(v / total, 4) if total else 0.0} for k, v in sorted(counter.items())
+    }
+
+
+def dataset_stats(records: Iterable[Record]) -> dict[str, Any]:
+    """All statistics a card shows, from the records alone (manifests add the funnel and provenance)."""
+    records = list(records)
+    total = len(records)
+    by_split: Counter[str] = Counter()
+    by_source: Counter[str] = Counter()
+    by_origin: Counter[str] = Counter()
+    by_kind: Counter[str] = Counter()
+    by_language: Counter[str] = Counter()
+    languages: Counter[str] = Counter()
+    source_origin: dict[str, Counter[str]] = defaultdict(Counter)
+    source_split: dict[str, Counter[str]] = defaultdict(Counter)
+    # lengths[side][origin] -> list of character counts; words likewise.
+    chars: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
+    words: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
+    for r in records:
+        by_split[r.split] += 1
+        by_source[r.source] += 1
+        by_origin[r.origin] += 1
+        by_kind[r.kind] += 1
+        by_language[language_label(r)] += 1
+        languages.update(record_languages(r))
+        source_origin[r.source][r.origin] += 1
+        source_split[r.source][r.split] += 1
+        _, inp, _, out = side_lengths(r)
+        chars["input"][r.origin].append(len(inp))
+        words["input"][r.origin].append(len(inp.split()))
+        if r.kind != "passage":
+            chars["output"][r.origin].append(len(out))
+            words["output"][r.origin].append(len(out.split()))
+
+    def lengths(table: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for side, per_origin in table.items():
+            everything = [v for vals in per_origin.values() for v in vals]
+            if not everything:
+                continue
+            out[side] = {"all": describe(everything)}
+            out[side].update({origin: describe(vals) for origin, vals in sorted(per_origin.items())})
+        return out
+
+    return {
+        "records": total,
+        "size_category": size_category(total),
+        "by_split": dict(sorted(by_split.items())),
+        "by_origin": dict(sorted(by_origin.items())),
+        "by_kind": dict(sorted(by_kind.items())),
+        "by_language": dict(sorted(by_language.items())),
+        "languages": dict(sorted(languages.items())),
+        "sources": {
+            name: {
+                "records": n,
+                "share": round(n / total, 4) if total else 0.0,
+                "by_origin": dict(sorted(source_origin[name].items())),
+                "by_split": dict(sorted(source_split[name].items())),
+            }
+            for name, n in sorted(by_source.items())
+        },
+        "origin_shares": _shares(by_origin, total),
+        "length_chars": lengths(chars),
+        "length_words": lengths(words),
+    }
+
+
+def length_values(records: Iterable[Record]) -> dict[str, dict[str, list[int]]]:
+    """Raw character lengths by side and origin, for the histograms (not stored in card.json)."""
+    out: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
+    for r in records:
+        _, inp, _, o = side_lengths(r)
+        out["input"][r.origin].append(len(inp))
+        if r.kind != "passage":
+            out["output"][r.origin].append(len(o))
+    return {side: dict(v) for side, v in out.items() if v}

@@ -1,0 +1,113 @@
+"""A tiny finished corpus for card tests: ingest, synth, curate and mix outputs written with the real store.
+
+The curate and mix stages are built in parallel, so the manifests here follow the shapes they promise
+(``funnel``, ``decontam``, ``mix``). A fake token and a home path are planted in record meta; cards must
+never show them.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from synthmix.layout import Layout
+from synthmix.mixspec import parse_mix
+from synthmix.recipe import Recipe, load_recipe
+from synthmix.record import Record
+from synthmix.status import config_hash_for
+from synthmix.store import Rejection, write_dataset
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data_cards"
+FAKE_HF_TOKEN = "hf_PlantedFakeToken1234567890"
+FAKE_GROQ_KEY = "gsk_PlantedFakeGroqKey0987654321"
+PLANTED_HOME = "/home/alice"
+
+
+def fixture_records() -> list[Record]:
+    records = []
+    for line in (FIXTURES / "records.jsonl").read_text(encoding="utf-8").splitlines():
+        line = line.replace("PLANTED_TOKEN", f"token={FAKE_GROQ_KEY}&hf={FAKE_HF_TOKEN}")
+        line = line.replace("PLANTED_HOME", PLANTED_HOME)
+        records.append(Record(**json.loads(line)))
+    return records
+
+
+def build_corpus(root: Path) -> tuple[Recipe, Layout]:
+    """Write every upstream output the cards read, under ``root``; returns the recipe and its layout."""
+    recipe = load_recipe(FIXTURES / "recipe.toml", check_files=False)
+    layout = Layout(recipe.name, root)
+    records = fixture_records()
+    by_source: dict[str, list[Record]] = {}
+    for r in records:
+        by_source.setdefault(r.source, []).append(r)
+
+    for name in ("flores", "wiki"):
+        write_dataset(
+            layout.ingest(name),
+            by_source[name],
+            stage="ingest",
+            config_hash=config_hash_for(recipe, "ingest", name),
+            config={"type": recipe.sources[name].type, "path": f"{PLANTED_HOME}/data/{name}.tsv"},
+        )
+    write_dataset(
+        layout.synth("synthetic"),
+        by_source["synthetic"],
+        stage="synth",
+        config_hash=config_hash_for(recipe, "synth", "synthetic"),
+        rejected=[Rejection(by_source["flores"][0], "malformed_json")],
+        # The synth stage's own accounting wins over per-record meta.
+        extra={
+            "tokens": {"prompt_tokens": 805, "completion_tokens": 251, "requests": 2, "cost_usd": 0.000673}
+        },
+    )
+    # wiki_qa's manifest has no accounting: the card falls back to record meta and the recipe's prices.
+    write_dataset(layout.synth("wiki_qa"), by_source["wiki_qa"], stage="synth")
+
+    for name, recs in by_source.items():
+        n = len(recs)
+        extra = {
+            "funnel": [
+                {"stage": "normalize", "in": n + 3, "out": n + 3, "rejected_by_reason": {}},
+                {"stage": "dedup", "in": n + 3, "out": n + 1, "rejected_by_reason": {"exact_duplicate": 2}},
+                {"stage": "decontam", "in": n + 1, "out": n, "rejected_by_reason": {"eval_overlap": 1}},
+            ],
+            "decontam": {"eval_sets": ["flores/test"], "ngram": 8, "removed": 1},
+        }
+        write_dataset(
+            layout.curate(name),
+            recs,
+            stage="curate",
+            config_hash=config_hash_for(recipe, "curate", name),
+            rejected=[Rejection(recs[0], "eval_overlap", "shares an 8-gram with flores/test")],
+            extra=extra,
+        )
+
+    spec = parse_mix("synthetic+flores")
+    mixed = [r for r in by_source["flores"] if r.split == "train"][:3] + by_source["synthetic"][:3]
+    write_dataset(
+        layout.mix(spec.canonical),
+        mixed,
+        stage="mix",
+        config_hash=config_hash_for(recipe, "mix", spec.canonical),
+        extra={
+            "mix": {
+                "spec": spec.canonical,
+                "mix_id": "mix-5e1f2a",
+                "weights": dict(spec.parts),
+                "ids_by_source": {
+                    "flores": [r.id for r in mixed[:3]],
+                    "synthetic": [r.id for r in mixed[3:]],
+                },
+            }
+        },
+    )
+    return recipe, layout
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Recipe, Layout]:
+    monkeypatch.setenv("HF_TOKEN", FAKE_HF_TOKEN)
+    monkeypatch.setenv("GROQ_API_KEY", FAKE_GROQ_KEY)
+    return build_corpus(tmp_path / "project")
