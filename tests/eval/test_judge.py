@@ -1,0 +1,201 @@
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+
+from eval import judge as judge_mod
+from eval.judge import Judge, VerdictError, combine_orders, parse_preference, parse_rating
+from synthmix.config.synth import LLMConfig
+from synthmix.layout import Layout
+from synthmix.recipe import load_recipe
+from tests.eval.chat_server import chat_server
+
+
+@pytest.mark.parametrize(
+    ("text", "rating"),
+    [("Correct and fluent.\nRating: [[5]]", 5), ("rating: [[ 2 ]]", 2), ("Minor errors. Rating:[[4]]", 4)],
+)
+def test_parse_rating_accepts_exactly_one_valid_verdict(text: str, rating: int):
+    assert parse_rating(text) == rating
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("I would give it a 4/5.", "no_verdict"),
+        ("Rating: [[3]] or maybe Rating: [[4]]", "multiple_verdicts"),
+        ("[[2]] hmm. Rating: [[5]]", "multiple_verdicts"),
+        ("Rating: [[7]]", "out_of_range"),
+        ("Rating: [[0]]", "out_of_range"),
+        ("Rating: [[4.5]]", "not_an_integer"),
+        ("Rating: [[good]]", "not_an_integer"),
+    ],
+)
+def test_parse_rating_rejects_malformed_verdicts_with_a_reason(text: str, reason: str):
+    with pytest.raises(VerdictError) as e:
+        parse_rating(text)
+    assert e.value.reason == reason
+
+
+def test_parse_preference_and_order_combination():
+    assert parse_preference("B is better. [[B]]") == "B"
+    assert parse_preference("[[c]]") == "tie"
+    for bad, reason in [
+        ("A wins", "no_verdict"),
+        ("[[A]] no, [[B]]", "multiple_verdicts"),
+        ("[[D]]", "unknown_verdict"),
+    ]:
+        with pytest.raises(VerdictError) as e:
+            parse_preference(bad)
+        assert e.value.reason == reason
+    assert combine_orders("A", "B") == ("x", True)  # x first as A, then x as B: x wins both times
+    assert combine_orders("B", "A") == ("y", True)
+    assert combine_orders("tie", "tie") == ("tie", True)
+    assert combine_orders("A", "A") == ("tie", False)  # always the first position: position bias
+    assert combine_orders("A", "tie") == ("tie", False)
+
+
+def _llm(base_url: str) -> LLMConfig:
+    return LLMConfig(
+        backend="openai",
+        base_url=base_url,
+        model="judge-model",
+        temperature=0.0,
+        json_mode=False,
+        requests_per_minute=60_000,
+        max_retries=1,
+        concurrency=2,
+    )
+
+
+ROWS = [
+    {"id": f"r{i}", "source": "flores", "input": f"Satz {i}.", "reference": f"Phrase {i}.",
+     "prompt": f"Translate from German to French.\nSatz {i}.\n", "output": out}
+    for i, out in enumerate(["GOOD one", "BAD one", "MALFORMED", "TWICE", "RANGE", "GOOD two"])
+]  # fmt: skip
+
+
+def _single_script(messages: list[dict[str, str]]) -> str:
+    answer = messages[-1]["content"].split("[Assistant's answer]")[-1]
+    for marker, verdict in [
+        ("GOOD", "Accurate.\nRating: [[5]]"),
+        ("BAD", "Wrong language.\nRating: [[1]]"),
+        ("MALFORMED", "I'd give this 3 out of 5."),
+        ("TWICE", "Rating: [[2]]\nOn reflection, Rating: [[4]]"),
+        ("RANGE", "Rating: [[9]]"),
+    ]:
+        if marker in answer:
+            return verdict
+    return "?"
+
+
+def test_single_ratings_against_a_local_server_reject_and_count_malformed(tmp_path: Path):
+    template = judge_mod.load_judge_template("judge_single@v1")
+    with chat_server(_single_script) as server:
+        judge = Judge(_llm(server.base_url), tmp_path / "llm.sqlite")
+        verdicts = judge_mod.rate_answers(judge, template, ROWS)
+        assert [v["rating"] for v in verdicts] == [5, 1, None, None, None, 5]
+        assert [v.get("rejected") for v in verdicts] == [
+            None, None, "no_verdict", "multiple_verdicts", "out_of_range", None,
+        ]  # fmt: skip
+        assert judge.stats.malformed == {"no_verdict": 1, "multiple_verdicts": 1, "out_of_range": 1}
+        assert len(server.requests) == 6
+        # two worked examples (good -> 5, bad -> 1) precede the item: system + 2 x (user, assistant) + user
+        roles = [m["role"] for m in server.requests[0]["messages"]]
+        assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
+        assert "Rating: [[5]]" in server.requests[0]["messages"][2]["content"]
+        assert "Rating: [[1]]" in server.requests[0]["messages"][4]["content"]
+        assert "Satz 0." in server.requests[0]["messages"][-1]["content"]
+        assert verdicts[0]["template"] == "judge_single@v1" and len(verdicts[0]["template_hash"]) == 16
+        judge.close()
+        # a second judge on the same cache asks nothing again
+        again = Judge(_llm(server.base_url), tmp_path / "llm.sqlite")
+        assert [v["rating"] for v in judge_mod.rate_answers(again, template, ROWS)] == [
+            5,
+            1,
+            None,
+            None,
+            None,
+            5,
+        ]
+        assert len(server.requests) == 6 and again.stats.cached == 6
+        # without few-shot examples only the system prompt and the item are sent
+        judge_mod.rate_answers(again, template, ROWS[:1], few_shot=False)
+        assert [m["role"] for m in server.requests[-1]["messages"]] == ["system", "user"]
+        again.close()
+
+
+def _pairwise_script(messages: list[dict[str, str]]) -> str:
+    text = messages[-1]["content"]
+    a = text.split("[Assistant A's answer]")[1].split("[Assistant B's answer]")[0]
+    b = text.split("[Assistant B's answer]")[1]
+    if "Satz 0." in text or "Satz 1." in text:  # judges on content: consistent
+        return "[[A]]" if "GOOD" in a and "GOOD" not in b else "[[B]]" if "GOOD" in b else "[[C]]"
+    if "Satz 2." in text or "Satz 3." in text:  # always prefers the first answer shown: position bias
+        return "Assistant A is better. [[A]]"
+    if "Satz 4." in text:
+        return "Both fine."  # malformed
+    return "Equal. [[C]]"
+
+
+def test_pairwise_runs_both_orders_and_counts_inconsistent_verdicts_as_ties(tmp_path: Path):
+    template = judge_mod.load_judge_template("judge_pairwise@v1")
+    xs = ["GOOD x", "BAD x", "x2", "x3", "x4", "x5"]
+    ys = ["BAD y", "GOOD y", "y2", "y3", "y4", "y5"]
+    with chat_server(_pairwise_script) as server:
+        judge = Judge(_llm(server.base_url), tmp_path / "llm.sqlite")
+        result, details = judge_mod.compare_answers(judge, template, ROWS, xs, ys)
+        judge.close()
+    assert len(server.requests) == 12  # every item in both orders
+    assert (result.wins_x, result.wins_y, result.ties) == (1, 1, 3)
+    assert result.inconsistent == 2 and result.malformed == 1
+    assert result.reasons == {"no_verdict": 1}
+    assert details[2] == {
+        "id": "r2",
+        "source": "flores",
+        "first": "A",
+        "swapped": "A",
+        "outcome": "tie",
+        "consistent": False,
+    }
+    assert result.as_dict()["win_rate_x"] == pytest.approx((1 + 0.5 * 3) / 5)
+
+
+def test_warns_when_the_judge_model_generated_the_training_data(tmp_path: Path, monkeypatch, caplog):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "p.tsv").write_text("de\tfr\nHallo\tSalut\n", encoding="utf-8")
+    (tmp_path / "r.toml").write_text(
+        """
+name = "t"
+[sources.flores]
+type = "files"
+path = "p.tsv"
+columns = { src = "de", tgt = "fr" }
+[synth.synthetic]
+generator = "translation"
+from = "flores"
+[synth.synthetic.llm]
+backend = "groq"
+model = "llama-3.3-70b-versatile"
+[eval.judge]
+enabled = true
+[eval.judge.llm]
+backend = "groq"
+model = "meta/llama-3.3-70b-versatile"
+""",
+        encoding="utf-8",
+    )
+    recipe = load_recipe(tmp_path / "r.toml")
+    with caplog.at_level(logging.WARNING, logger="eval.judge"):
+        clashes = judge_mod.warn_if_self_judging(recipe, Layout("t", tmp_path))
+    assert clashes == ["llama-3.3-70b-versatile"]
+    assert "also generated this recipe's synthetic data" in caplog.text
+
+
+def test_unknown_template_is_a_config_error():
+    from synthmix.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="judge_single@v1"):
+        judge_mod.load_judge_template("judge_single@v9")
