@@ -89,7 +89,7 @@ def _tokenizer(lang: str) -> punkt.PunktSentenceTokenizer | None:
     return punkt.PunktSentenceTokenizer(params, rules=rules)
 
 
-_ORDINAL_END = re.compile(r"\b\d{1,4}\.$")
+_ORDINAL_END = re.compile(r"\b\d{1,2}\.$")  # "15." (century, day), not a year that ends a sentence
 _FIRST_WORD = re.compile(r"^(\w[\w.-]*)\.")
 _FALLBACK = re.compile(r"(?<=[.!?。！？])\s+(?=[^\s])")
 
@@ -108,7 +108,8 @@ class SentenceSplitter:
     def _starts_abbrev(self, piece: str) -> bool:
         # "im 15. Jh. entstand": Punkt breaks after the ordinal when an abbreviation follows it.
         m = _FIRST_WORD.match(piece)
-        return bool(m and self._punkt and self._punkt.params.is_abbrev(m.group(1)))
+        word = m.group(1) if m else ""
+        return len(word) > 1 and self._punkt is not None and self._punkt.params.is_abbrev(word)
 
     def split(self, text: str) -> list[str]:
         text = text.strip()

@@ -1,0 +1,125 @@
+"""Article HTML -> prose: what is kept, what is dropped, and what a saved page says about itself."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from ingest.cleaner import MATH, clean_article, parse_html, read_saved_page
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest" / "html"
+JUNK_MARKERS = (
+    "INFOBOX",
+    "FIGURECAPTION",
+    "TABLECAPTION",
+    "TABLECELL",
+    "SEEALSO",
+    "REFERENCE",
+    "NAVBOX",
+    "Normdaten",
+    "Bearbeiten",
+    "Breitengrad",
+    "49°",
+    "[1]",
+    "[2]",
+    "HATNOTE",
+    "MENUTEXT",
+    "TOCTEXT",
+    "SITESUB",
+    "CATLINKS",
+    "FOOTER",
+    "EXTERNAL",
+    "Dieser Artikel behandelt",
+)
+
+
+def _all_text(article) -> str:
+    return "\n".join(b for s in article.sections for b in s.blocks)
+
+
+def test_parse_api_html_keeps_prose_and_section_titles():
+    html = (FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8")
+    article = clean_article(html, "de")
+    assert [s.title for s in article.sections] == ["", "Leben", "Leben > Straßburg", "Werk"]
+    lead = article.sections[0].blocks
+    assert lead == [
+        "Johannes Gutenberg (* um 1400 in Mainz; † 3. Februar 1468 ebenda) war ein deutscher Goldschmied "
+        "und Drucker. Er gilt als Erfinder des Buchdrucks mit beweglichen Lettern in Europa."
+    ]
+    # Coordinates removed together with their now-empty parentheses.
+    assert article.sections[2].blocks == ["Ab 1434 lebte er in Straßburg. Das Denkmal steht heute in Mainz."]
+    assert not article.disambiguation
+
+
+@pytest.mark.parametrize("name", ["gutenberg_parse.html", "lyon_saved.html"])
+def test_infobox_references_tables_navboxes_and_apparatus_sections_are_dropped(name: str):
+    html = (FIXTURES / name).read_text(encoding="utf-8")
+    text = _all_text(clean_article(html, "fr" if "lyon" in name else "de"))
+    assert text  # something is kept
+    for marker in JUNK_MARKERS:
+        assert marker not in text, f"{marker!r} leaked into the cleaned text of {name}"
+
+
+def test_math_is_marked_and_list_items_are_kept_as_blocks():
+    html = (FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8")
+    werk = clean_article(html, "de").sections[3].blocks
+    assert werk[0].startswith(f"Die Formel {MATH} hat mit dem Buchdruck nichts zu tun.")
+    assert "Das Handgießinstrument goss gleich hohe Lettern in großer Zahl." in werk
+    assert "eine neue Legierung" in werk  # a fragment block; the sentence filter drops it later
+
+
+def test_saved_browser_page_reads_only_the_article_body_and_its_ids():
+    path = FIXTURES / "lyon_saved.html"
+    soup = parse_html(path.read_text(encoding="utf-8"))
+    page = read_saved_page(path, soup)
+    assert (page.title, page.pageid, page.revid, page.lang) == ("Lyon", 1723, 213547780, "fr")
+    assert page.url == "https://fr.wikipedia.org/wiki/Lyon"
+    assert not page.is_redirect
+    article = clean_article(soup, "fr")
+    assert [s.title for s in article.sections] == ["", "Histoire"]
+    assert article.sections[1].blocks[0].startswith("La colonie romaine de Lugdunum est fondée en 43 av. J.-C.")
+
+
+def test_bare_parse_html_takes_its_title_from_the_file_name(tmp_path: Path):
+    path = tmp_path / "Johannes_Gutenberg.html"
+    path.write_text((FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8"), encoding="utf-8")
+    page = read_saved_page(path, parse_html(path.read_text(encoding="utf-8")))
+    assert (page.title, page.pageid, page.revid, page.url) == ("Johannes Gutenberg", None, None, "")
+
+
+def test_disambiguation_and_empty_pages_are_recognised():
+    html = (FIXTURES / "disambiguation_parse.html").read_text(encoding="utf-8")
+    assert clean_article(html, "en").disambiguation
+    empty = clean_article('<div class="mw-parser-output">  </div>', "en")
+    assert not empty.has_content and empty.sections == []
+
+
+def test_disambiguation_from_saved_page_categories():
+    html = (
+        '<html><head><script>RLCONF={"wgArticleId":5,"wgCategories":["Begriffsklärung"]};</script></head>'
+        '<body><div class="mw-parser-output"><p>Gutenberg steht für mehrere Dinge.</p></div></body></html>'
+    )
+    assert clean_article(html, "de").disambiguation
+
+
+def test_references_section_and_tables_leave_no_prose():
+    html = (FIXTURES / "no_prose_parse.html").read_text(encoding="utf-8")
+    article = clean_article(html, "en")
+    assert article.has_content
+    assert _all_text(article) == "list of things\nmore things"
+
+
+def test_nested_list_items_are_separate_blocks():
+    html = (
+        '<div class="mw-parser-output"><ul><li>Outer item is a full sentence here.'
+        "<ul><li>Inner item is another full sentence.</li></ul></li></ul></div>"
+    )
+    blocks = clean_article(html, "en").sections[0].blocks
+    assert blocks == ["Outer item is a full sentence here.", "Inner item is another full sentence."]
+
+
+def test_extra_skip_sections_from_the_recipe():
+    html = (FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8")
+    titles = [s.title for s in clean_article(html, "de", ("Werk",)).sections]
+    assert titles == ["", "Leben", "Leben > Straßburg"]
