@@ -35,10 +35,14 @@ class FakeWiki:
     failures: list[tuple[dict[str, str], int, dict[str, str], Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def add(self, title: str, html: str, *, pageid: int, revid: int = 1000, disambiguation: bool = False) -> None:
+    def add(
+        self, title: str, html: str, *, pageid: int, revid: int = 1000, disambiguation: bool = False
+    ) -> None:
         self.pages[title] = FakePage(title, pageid, revid, html, disambiguation)
 
-    def fail_next(self, match: dict[str, str], status: int, headers: dict[str, str] | None = None, body: Any = None):
+    def fail_next(
+        self, match: dict[str, str], status: int, headers: dict[str, str] | None = None, body: Any = None
+    ):
         """The next request whose params include ``match`` gets this answer instead (once)."""
         self.failures.append((match, status, headers or {}, body))
 
@@ -88,7 +92,12 @@ class FakeWiki:
             elif page is None:
                 pages.append({"ns": 0, "title": title, "missing": True})
             else:
-                entry: dict[str, Any] = {"pageid": page.pageid, "ns": 0, "title": title, "lastrevid": page.revid}
+                entry: dict[str, Any] = {
+                    "pageid": page.pageid,
+                    "ns": 0,
+                    "title": title,
+                    "lastrevid": page.revid,
+                }
                 if page.disambiguation:
                     entry["pageprops"] = {"disambiguation": ""}
                 pages.append(entry)
@@ -102,7 +111,14 @@ class FakeWiki:
     def parse(self, pageid: int) -> dict[str, Any]:
         for page in self.pages.values():
             if page.pageid == pageid:
-                return {"parse": {"title": page.title, "pageid": page.pageid, "revid": page.revid, "text": page.html}}
+                return {
+                    "parse": {
+                        "title": page.title,
+                        "pageid": page.pageid,
+                        "revid": page.revid,
+                        "text": page.html,
+                    }
+                }
         return {"error": {"code": "nosuchpageid", "info": f"There is no page with ID {pageid}."}}
 
     def _paged(self, items: list[dict[str, Any]], params: dict[str, str], limit_key: str, cont_key: str):
@@ -124,7 +140,10 @@ class FakeWiki:
         limit = int(params.get("cmlimit", "10"))
         # Real continuation tokens are opaque strings; an offset in a string is enough here.
         offset = int(params.get("cmcontinue", "0"))
-        out: dict[str, Any] = {"batchcomplete": True, "query": {"categorymembers": members[offset : offset + limit]}}
+        out: dict[str, Any] = {
+            "batchcomplete": True,
+            "query": {"categorymembers": members[offset : offset + limit]},
+        }
         if offset + limit < len(members):
             out["continue"] = {"cmcontinue": str(offset + limit), "continue": "-||"}
         return out

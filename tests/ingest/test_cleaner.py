@@ -78,7 +78,9 @@ def test_saved_browser_page_reads_only_the_article_body_and_its_ids():
     assert not page.is_redirect
     article = clean_article(soup, "fr")
     assert [s.title for s in article.sections] == ["", "Histoire"]
-    assert article.sections[1].blocks[0].startswith("La colonie romaine de Lugdunum est fondée en 43 av. J.-C.")
+    assert (
+        article.sections[1].blocks[0].startswith("La colonie romaine de Lugdunum est fondée en 43 av. J.-C.")
+    )
 
 
 def test_bare_parse_html_takes_its_title_from_the_file_name(tmp_path: Path):

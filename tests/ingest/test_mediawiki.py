@@ -115,7 +115,11 @@ def test_search_follows_continuation(server, wiki: FakeWiki, tmp_path: Path):
 
 @pytest.mark.parametrize(
     ("depth", "expected"),
-    [(0, ["Johannes Gutenberg"]), (1, ["Johannes Gutenberg", "Table only"]), (2, ["Johannes Gutenberg", "Table only", "Empty"])],
+    [
+        (0, ["Johannes Gutenberg"]),
+        (1, ["Johannes Gutenberg", "Table only"]),
+        (2, ["Johannes Gutenberg", "Table only", "Empty"]),
+    ],
 )
 def test_category_members_respect_depth(server, tmp_path: Path, depth: int, expected: list[str]):
     assert make_client(server, tmp_path).category_members("Drucker", depth, 50) == expected
@@ -129,7 +133,11 @@ def test_unreachable_server_is_a_missing_requirement(tmp_path: Path):
     from synthmix.errors import MissingRequirementError
 
     client = MediaWikiClient(
-        "http://127.0.0.1:9/w/api.php", cache=HttpCache(tmp_path), max_retries=1, backoff_seconds=0.01, timeout=2
+        "http://127.0.0.1:9/w/api.php",
+        cache=HttpCache(tmp_path),
+        max_retries=1,
+        backoff_seconds=0.01,
+        timeout=2,
     )
     with pytest.raises(MissingRequirementError, match="cannot reach http://127.0.0.1:9/w/api.php"):
         client.resolve_titles(["X"])

@@ -12,7 +12,7 @@ from ingest.wikipedia import article_url, is_prose_sentence
 from synthmix.errors import MissingRequirementError
 from synthmix.layout import Layout
 from synthmix.recipe import load_recipe
-from synthmix.store import read_manifest, read_records, read_rejected
+from synthmix.store import read_records, read_rejected
 from tests.ingest.conftest import FIXTURES
 from tests.ingest.fake_mediawiki import FakeWiki, FakeWikiServer
 
@@ -33,7 +33,9 @@ def run(tmp_path: Path, recipe_path: Path, **kwargs):
     return run_ingest(recipe, layout, **kwargs), layout
 
 
-TITLES = 'titles = ["Gutenberg", "Nirgendwo", "Loop A", "Mercury", "Table only", "Empty"]\npassage_sentences = 2\n'
+TITLES = (
+    'titles = ["Gutenberg", "Nirgendwo", "Loop A", "Mercury", "Table only", "Empty"]\npassage_sentences = 2\n'
+)
 
 
 def test_titles_become_attributed_passages_and_bad_pages_are_rejected(
@@ -111,10 +113,14 @@ def test_complete_current_output_is_skipped(server: FakeWikiServer, wiki: FakeWi
     assert again["wiki"]["created_unix"] == first["wiki"]["created_unix"]
 
 
-def test_offline_uses_the_cache_and_names_missing_pages(server: FakeWikiServer, wiki: FakeWiki, tmp_path: Path):
+def test_offline_uses_the_cache_and_names_missing_pages(
+    server: FakeWikiServer, wiki: FakeWiki, tmp_path: Path
+):
     run(tmp_path, wiki_recipe(tmp_path, server.api_url, 'titles = ["Gutenberg"]\n'))
     sent = len(wiki.requests)
-    offline, _ = run(tmp_path, wiki_recipe(tmp_path, server.api_url, 'titles = ["Gutenberg"]\n'), offline=True, force=True)
+    offline, _ = run(
+        tmp_path, wiki_recipe(tmp_path, server.api_url, 'titles = ["Gutenberg"]\n'), offline=True, force=True
+    )
     assert offline["wiki"]["counts"]["records"] > 0
     recipe = wiki_recipe(tmp_path, server.api_url, 'titles = ["Gutenberg", "Mercury"]\n')
     with pytest.raises(MissingRequirementError, match=r"not in the HTTP cache.*page 'Mercury'"):
@@ -200,7 +206,7 @@ def test_sample_pages_give_prose_sentences_only(project_root: Path, tmp_path: Pa
             assert len(sentences) >= 5, path
             for s in sentences:
                 assert not any(m in s for m in ("[", "]", "↑", "°", "Bearbeiten", "{\\displaystyle", "|")), s
-                assert s[0].isupper() or s[0].isdigit() or s[0] in "„«\"(", s
+                assert s[0].isupper() or s[0].isdigit() or s[0] in '„«"(', s
             checked += 1
     assert checked >= 3
 
@@ -209,7 +215,10 @@ def test_article_url_and_prose_filter():
     assert article_url("https://de.wikipedia.org/w/api.php", "Johann Gutenberg") == (
         "https://de.wikipedia.org/wiki/Johann_Gutenberg"
     )
-    assert article_url("https://fr.wikipedia.org/w/api.php", "Lyon (ville)") == "https://fr.wikipedia.org/wiki/Lyon_(ville)"
+    assert (
+        article_url("https://fr.wikipedia.org/w/api.php", "Lyon (ville)")
+        == "https://fr.wikipedia.org/wiki/Lyon_(ville)"
+    )
     assert is_prose_sentence("Das ist ein ganzer Satz.", 4)
     assert is_prose_sentence("„Das ist ein Zitat.“", 4)
     assert not is_prose_sentence("eine Legierung aus Blei, Zinn und Antimon.", 4)
