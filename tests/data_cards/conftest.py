@@ -21,7 +21,7 @@ from synthmix.store import Rejection, write_dataset
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data_cards"
 FAKE_HF_TOKEN = "hf_PlantedFakeToken1234567890"
-FAKE_GROQ_KEY = "gsk_PlantedFakeGroqKey0987654321"
+FAKE_GROQ_KEY = "PlantedGroqKey-0987654321"  # no gsk_ prefix: only the env-based redaction catches it
 PLANTED_HOME = "/home/alice"
 
 
@@ -107,7 +107,25 @@ def build_corpus(root: Path) -> tuple[Recipe, Layout]:
 
 
 @pytest.fixture
-def corpus(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Recipe, Layout]:
+def secrets_in_env(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HF_TOKEN", FAKE_HF_TOKEN)
     monkeypatch.setenv("GROQ_API_KEY", FAKE_GROQ_KEY)
+
+
+@pytest.fixture
+def corpus(tmp_path: Path, secrets_in_env: None) -> tuple[Recipe, Layout]:
+    """A fresh corpus without cards, for tests that change it."""
     return build_corpus(tmp_path / "project")
+
+
+@pytest.fixture(scope="module")
+def carded(tmp_path_factory: pytest.TempPathFactory) -> tuple[Recipe, Layout, list[Path]]:
+    """The corpus with every card written once per test module (cards take ~1 s each to draw)."""
+    from data_cards.cards import write_cards
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_TOKEN", FAKE_HF_TOKEN)
+        mp.setenv("GROQ_API_KEY", FAKE_GROQ_KEY)
+        recipe, layout = build_corpus(tmp_path_factory.mktemp("carded") / "project")
+        readmes = write_cards(recipe, layout)
+    return recipe, layout, readmes

@@ -37,7 +37,7 @@ class Request:
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: bytes
 
 
@@ -96,7 +96,8 @@ class FakeHub:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
                 url = urlparse(self.path)
-                req = Request(self.command, unquote(url.path), parse_qs(url.query), dict(self.headers), body)
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                req = Request(self.command, unquote(url.path), parse_qs(url.query), headers, body)
                 hub.requests.append(req)
                 return req
 

@@ -1,0 +1,241 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from data_cards.cards import card_hash, load_card_json, write_card, write_cards
+from synthmix.errors import SynthmixError
+from synthmix.layout import Layout
+from synthmix.recipe import Recipe
+from synthmix.record import Record
+from synthmix.store import write_dataset
+from tests.data_cards.conftest import FAKE_GROQ_KEY, FAKE_HF_TOKEN, PLANTED_HOME
+
+Carded = tuple[Recipe, Layout, list[Path]]
+
+SECTIONS = (
+    "## Dataset structure",
+    "## Sources",
+    "## Synthetic generation",
+    "## Curation funnel",
+    "## Decontamination",
+    "## Statistics",
+    "## Intended use",
+    "## Known limitations and biases",
+    "## How to reproduce",
+)
+
+
+def _card(carded: Carded, name: str) -> tuple[DatasetCard, dict]:
+    _, layout, _ = carded
+    path = layout.mix(name) if "+" in name else layout.curate(name)
+    return DatasetCard.load(path / "README.md"), load_card_json(path)
+
+
+def test_every_curated_source_and_mix_gets_a_card(carded: Carded) -> None:
+    _, layout, readmes = carded
+    expected = [layout.curate(n) for n in ("flores", "wiki", "synthetic", "wiki_qa")]
+    assert [p.parent for p in readmes] == [*expected, layout.mix("flores+synthetic")]
+    for readme in readmes:
+        card = load_card_json(readme.parent)
+        for plot in card["plots"].values():
+            assert (readme.parent / plot).stat().st_size > 1000, plot
+            assert f"]({plot})" in readme.read_text(encoding="utf-8")
+        assert all(section in readme.read_text(encoding="utf-8") for section in SECTIONS)
+
+
+def test_metadata_is_accepted_by_dataset_card_data(carded: Carded) -> None:
+    card, _ = _card(carded, "flores")
+    meta = card.data.to_dict()
+    DatasetCardData(**meta)  # the Hub's own metadata type takes it back
+    assert meta["language"] == ["de", "fr"]
+    assert meta["license"] == "cc-by-sa-4.0"
+    assert meta["task_categories"] == ["translation"]
+    assert meta["size_categories"] == ["n<1K"]
+    assert meta["source_datasets"] == ["extended|openlanguagedata/flores_plus"]
+    assert meta["annotations_creators"] == ["expert-generated"]
+    assert meta["language_creators"] == ["found"]
+    assert meta["configs"][0]["data_files"] == [
+        {"split": "train", "path": "train-*.parquet"},
+        {"split": "validation", "path": "dev-*.parquet"},
+        {"split": "test", "path": "test-*.parquet"},
+    ]
+    assert "synthetic" not in meta["tags"] and "translation" in meta["tags"]
+
+
+def test_synthetic_qa_card_is_machine_generated_question_answering(carded: Carded) -> None:
+    card, facts = _card(carded, "wiki_qa")
+    meta = card.data.to_dict()
+    assert meta["annotations_creators"] == ["machine-generated"]
+    assert meta["task_categories"] == ["question-answering"]
+    assert {"synthetic", "qa", "synthmix"} <= set(meta["tags"])
+    assert meta["language"] == ["de"]
+    # Inherits the license of the Wikipedia source that seeded it.
+    assert meta["license"] == "cc-by-sa-4.0"
+    gen = facts["synthetic"][0]
+    assert gen["models"] == {"tiny-local": 2}
+    assert gen["templates"] == [{"id": "qa_from_passage@v2", "hash": "51c0ffee77", "records": 2}]
+    # No accounting in the synth manifest: tokens come from record meta (one count per request) and the
+    # cost from the recipe's price table: (580 * 1.0 + 90 * 2.0) / 1e6.
+    assert gen["tokens"]["prompt_tokens"] == 580 and gen["tokens"]["completion_tokens"] == 90
+    assert gen["tokens"]["requests"] == 2
+    assert gen["tokens"]["cost_usd"] == pytest.approx(0.00076)
+    assert gen["tokens"]["accounting_from"] == "record meta"
+
+
+def test_synthetic_generation_uses_the_synth_manifest_accounting(carded: Carded) -> None:
+    card, facts = _card(carded, "synthetic")
+    gen = facts["synthetic"][0]
+    assert gen["tokens"]["prompt_tokens"] == 805 and gen["tokens"]["requests"] == 2
+    assert gen["sampling"] == {"max_tokens": 2048, "seed": 13, "temperature": 0.9, "top_p": 1.0}
+    assert gen["seeded_from"] == "flores"
+    assert gen["rejected_by_reason"] == {"malformed_json": 1}
+    assert "| `translation_pairs@v1` | `9b2e41d0aa` | 4 |" in card.text
+    assert "805 prompt + 251 completion in 2 request(s)" in card.text
+    assert "$0.0007" in card.text
+
+
+def test_wikipedia_card_lists_pages_and_revisions(carded: Carded) -> None:
+    card, facts = _card(carded, "wiki")
+    src = facts["sources"][0]
+    assert src["revision_id_count"] == 2
+    assert set(src["revision_ids"]) == {"Mainz@241000123", "Johannes Gutenberg@240555777"}
+    assert "https://de.wikipedia.org/wiki/Mainz" in src["origin_urls"]
+    assert card.data.to_dict()["language_creators"] == ["crowdsourced"]
+
+
+def test_funnel_and_decontamination_sections(carded: Carded) -> None:
+    card, facts = _card(carded, "flores")
+    assert [s["stage"] for s in facts["funnel"]] == ["normalize", "dedup", "decontam"]
+    assert "| dedup | 9 | 7 | 2 | exact_duplicate=2 |" in card.text
+    assert "- Eval sets checked: flores/test" in card.text
+    assert "- Overlapping records removed: 1" in card.text
+
+
+def test_mix_card_shows_weights_components_and_both_origins(carded: Carded) -> None:
+    card, facts = _card(carded, "flores+synthetic")
+    meta = card.data.to_dict()
+    assert meta["annotations_creators"] == ["expert-generated", "machine-generated"]
+    assert {"synthetic", "real", "mixture"} <= set(meta["tags"])
+    assert facts["mix"]["mix_id"] == "mix-5e1f2a"
+    assert facts["mix"]["weights"] == {"flores": 0.5, "synthetic": 0.5}
+    assert facts["mix"]["ids_per_source"] == {"flores": 3, "synthetic": 3}
+    assert facts["stats"]["origin_shares"]["synthetic"]["share"] == 0.5
+    assert set(facts["components"]) == {"flores", "synthetic"}
+    assert facts["funnel"][-1] == {"stage": "mix", "in": 6, "out": 6}
+    assert "Curated source `flores`:" in card.text
+    assert "synthmix mix --recipe" in card.text
+
+
+def test_card_hash_is_stable_and_excludes_itself(carded: Carded) -> None:
+    recipe, layout, readmes = carded
+    path = readmes[0].parent
+    card = load_card_json(path)
+    assert card["card_hash"] == card_hash(card)
+    before = {
+        p.name: p.read_bytes()
+        for p in [path / "README.md", path / "card.json", *sorted((path / "assets").iterdir())]
+    }
+    write_card(path, recipe, layout)
+    after = {
+        p.name: p.read_bytes()
+        for p in [path / "README.md", path / "card.json", *sorted((path / "assets").iterdir())]
+    }
+    assert after == before  # same data, same card, byte for byte (plots included)
+    assert card_hash({**card, "name": "changed"}) != card["card_hash"]
+
+
+def test_no_secret_home_path_or_user_name_in_any_card(carded: Carded) -> None:
+    _, layout, _ = carded
+    texts = [
+        p.read_text(encoding="utf-8") for p in layout.data.rglob("*") if p.name in ("README.md", "card.json")
+    ]
+    assert len(texts) == 10
+    for text in texts:
+        assert FAKE_HF_TOKEN not in text
+        assert FAKE_GROQ_KEY not in text
+        assert PLANTED_HOME not in text and "alice" not in text
+        assert str(layout.root.resolve()) not in text
+    wiki = load_card_json(layout.curate("wiki"))
+    assert any("token=<redacted>" in url for url in wiki["sources"][0]["origin_urls"])
+
+
+def test_missing_upstream_facts_say_not_recorded(tmp_path: Path, carded: Carded) -> None:
+    recipe, _, _ = carded
+    layout = Layout("bare", tmp_path)
+    recs = [
+        Record(
+            kind="instruction",
+            origin="real",
+            source="notes",
+            lang="en",
+            fields={"instruction": "Say hi.", "response": "Hi."},
+        ),
+    ]
+    write_dataset(layout.curate("notes"), recs, stage="curate")
+    write_cards(recipe, layout)
+    text = (layout.curate("notes") / "README.md").read_text(encoding="utf-8")
+    assert "The curation funnel was not recorded" in text
+    assert "Decontamination result: not recorded." in text
+    assert "This dataset has no synthetic records." in text
+    meta = DatasetCard.load(layout.curate("notes") / "README.md").data.to_dict()
+    assert meta["license"] == "unknown"
+    assert meta["task_categories"] == ["text-generation"]
+    card = load_card_json(layout.curate("notes"))
+    assert "funnel" not in card["plots"] and not (layout.curate("notes") / "assets" / "funnel.png").exists()
+
+
+def test_several_licenses_give_other_with_the_list_in_prose(tmp_path: Path, carded: Carded) -> None:
+    recipe, _, _ = carded
+    layout = Layout("lic", tmp_path)
+    recs = [
+        Record(
+            kind="qa",
+            origin="real",
+            source="a",
+            lang="en",
+            fields={"question": "q1?", "answer": "a1"},
+            meta={"license": "CC0-1.0"},
+        ),
+        Record(
+            kind="qa",
+            origin="real",
+            source="b",
+            lang="en",
+            fields={"question": "q2?", "answer": "a2"},
+            meta={"license": "MIT"},
+        ),
+    ]
+    write_dataset(layout.data / "mix" / "a+b", recs, stage="mix", extra={"mix": {"spec": "a+b"}})
+    [readme] = write_cards(recipe, layout)
+    card = DatasetCard.load(readme)
+    assert card.data.to_dict()["license"] == "other"
+    assert "different licenses (CC0-1.0, MIT)" in card.text
+
+
+def test_only_writes_one_dataset_and_incomplete_dirs_are_refused(
+    tmp_path: Path, corpus: tuple[Recipe, Layout]
+) -> None:
+    recipe, layout = corpus
+    written = write_cards(recipe, layout, only=layout.curate("wiki"))
+    assert written == [layout.curate("wiki") / "README.md"]
+    assert not (layout.curate("flores") / "README.md").exists()
+    (tmp_path / "half").mkdir()
+    with pytest.raises(SynthmixError, match="no manifest.json"):
+        write_cards(recipe, layout, only=tmp_path / "half")
+
+
+def test_card_json_is_plain_json_with_the_readme_facts(carded: Carded) -> None:
+    _, layout, _ = carded
+    raw = json.loads((layout.curate("flores") / "card.json").read_text(encoding="utf-8"))
+    assert raw["card_version"] == 1
+    assert raw["dataset"]["files"] == [
+        "train-00000-of-00001.parquet",
+        "dev-00000-of-00001.parquet",
+        "test-00000-of-00001.parquet",
+    ]
+    assert raw["metadata"]["license"] == "cc-by-sa-4.0"
+    assert raw["reproduce"]["commands"][0] == "make corpus RECIPE=" + raw["reproduce"]["recipe"]

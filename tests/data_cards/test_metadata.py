@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+from huggingface_hub import DatasetCardData
+
+from data_cards.languages import hub_language
+from data_cards.metadata import configs_for, creators, hub_license, license_metadata
+
+
+@pytest.mark.parametrize(
+    ("code", "hub"),
+    [
+        ("deu_Latn", "de"),
+        ("fra_Latn", "fr"),
+        ("tel_Telu", "te"),
+        ("tur", "tr"),
+        ("de", "de"),
+        ("lzh_Hant", "lzh"),
+    ],
+)
+def test_language_codes_map_to_hub_codes(code: str, hub: str) -> None:
+    assert hub_language(code) == hub
+
+
+def test_licenses_one_known_unknown_several_none() -> None:
+    assert hub_license("CC-BY-SA-4.0") == "cc-by-sa-4.0"
+    assert hub_license("CC0 1.0") == "cc0-1.0"
+    assert license_metadata(["CC-BY-SA-4.0", "CC-BY-SA-4.0"]) == {"license": "cc-by-sa-4.0"}
+    assert license_metadata(["CC-BY-SA-4.0", "CC0-1.0"]) == {"license": "other"}
+    assert license_metadata(["Samanantar Terms"]) == {"license": "other", "license_name": "samanantar-terms"}
+    assert license_metadata([]) == {"license": "unknown"}
+
+
+def test_configs_name_dev_shards_validation() -> None:
+    configs = configs_for(["test", "train", "dev"], "data/")
+    assert configs == [
+        {
+            "config_name": "default",
+            "data_files": [
+                {"split": "train", "path": "data/train-*.parquet"},
+                {"split": "validation", "path": "data/dev-*.parquet"},
+                {"split": "test", "path": "data/test-*.parquet"},
+            ],
+        }
+    ]
+    # DatasetCardData accepts it and renders it back unchanged.
+    assert DatasetCardData(configs=configs).to_dict()["configs"] == configs
+
+
+def test_creators_follow_origin_and_source_type() -> None:
+    flores = {"origin": "real", "type": "hub", "preset": "flores200"}
+    wiki = {"origin": "real", "type": "wikipedia"}
+    synthetic = {"origin": "synthetic", "type": "synthetic"}
+    assert creators([flores, synthetic], {"translation"}) == (
+        ["found", "machine-generated"],
+        ["expert-generated", "machine-generated"],
+    )
+    assert creators([wiki], {"passage"}) == (["crowdsourced"], ["no-annotation"])
+    assert creators([{"origin": "real", "type": "files"}], {"qa"}) == (["found"], ["found"])
