@@ -56,6 +56,9 @@ class TrainConfig:
     early_stopping_patience: int = 0  # 0 = off; evaluations without dev-loss improvement before stopping
     seed: int = 13
     dev_fraction: float = 0.1  # of the mix, held out for dev loss when the mix has no dev split
+    lr_cycles: int = 1  # hard restarts of cosine_with_restarts
+    early_stopping_threshold: float = 0.0  # dev-loss improvement smaller than this counts as none
+    max_dev_examples: int = 0  # 0 = all; caps the dev split evaluated every eval_steps
 
     def __post_init__(self) -> None:
         require(bool(self.model), "model", "name a hub id or a local model directory")
@@ -67,3 +70,16 @@ class TrainConfig:
         require(self.max_length >= 16, "max_length", "must be >= 16")
         require(self.freeze_layers >= 0, "freeze_layers", "must be >= 0")
         require(0 <= self.dev_fraction < 1, "dev_fraction", "must be in [0, 1)")
+        require(self.lr_cycles >= 1, "lr_cycles", f"must be >= 1, got {self.lr_cycles}")
+        require(self.eval_steps > 0, "eval_steps", f"must be > 0, got {self.eval_steps}")
+        require(self.logging_steps > 0, "logging_steps", f"must be > 0, got {self.logging_steps}")
+        require(self.save_steps > 0, "save_steps", f"must be > 0, got {self.save_steps}")
+        require(self.save_total_limit >= 1, "save_total_limit", "must be >= 1 (the last checkpoint resumes)")
+        require(self.early_stopping_patience >= 0, "early_stopping_patience", "must be >= 0")
+        require(self.max_dev_examples >= 0, "max_dev_examples", "must be >= 0")
+        require(self.eval_batch_size > 0, "eval_batch_size", f"must be > 0, got {self.eval_batch_size}")
+        require(
+            self.early_stopping_patience == 0 or self.dev_fraction > 0,
+            "early_stopping_patience",
+            "early stopping needs a dev split: set dev_fraction > 0 (used when the mix has no dev split)",
+        )
