@@ -12,8 +12,11 @@ DATASET ?=
 REPO   ?=
 PYTEST_ARGS ?=
 SYNTHMIX := $(BIN)/synthmix
+# The offline sample trains a tiny local model; train/eval/compare build it first for that recipe.
+TINY_MODEL := data/tiny-model
+SAMPLE_MODEL := $(if $(filter recipes/sample.toml,$(RECIPE)),$(TINY_MODEL)/config.json)
 
-.PHONY: help setup corpus train eval compare publish status bench lint format test test-slow clean
+.PHONY: help setup tiny-model corpus train eval compare publish status bench lint format test test-slow clean
 
 help:  ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/' | expand -t 14
@@ -28,17 +31,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]' --config-settings editable_mode=compat
 	touch $(STAMP)
 
+tiny-model: $(TINY_MODEL)/config.json  ## build data/tiny-model: a tiny Llama + tokenizer trained on samples/ (offline)
+
+$(TINY_MODEL)/config.json: | $(STAMP)
+	$(BIN)/python -m train.tiny $(TINY_MODEL)
+
 corpus: setup  ## ingest + synth + curate + mixes + cards (RECIPE=recipes/default.toml)
 	$(SYNTHMIX) corpus --recipe $(RECIPE)
 
-train: setup  ## QLoRA fine-tune on a mix: make train MIX=synthetic+flores [MODEL=...] [RECIPE=...]
+train: setup $(SAMPLE_MODEL)  ## QLoRA fine-tune on a mix: make train MIX=synthetic+flores [MODEL=...] [RECIPE=...]
 	@if [ -z "$(MIX)" ]; then echo "make train: MIX is required, e.g. make train MIX=synthetic+flores" >&2; exit 2; fi
 	$(SYNTHMIX) train --recipe $(RECIPE) --mix '$(MIX)' $(if $(MODEL),--model '$(MODEL)')
 
-eval: setup  ## evaluate the base model (or ADAPTER=runs/...) on the recipe's test sets
+eval: setup $(SAMPLE_MODEL)  ## evaluate the base model (or ADAPTER=runs/...) on the recipe's test sets
 	$(SYNTHMIX) eval --recipe $(RECIPE) $(if $(ADAPTER),--adapter '$(ADAPTER)')
 
-compare: setup  ## the experiment matrix with significance tests -> reports/<recipe>/report.md
+compare: setup $(SAMPLE_MODEL)  ## the experiment matrix with significance tests -> reports/<recipe>/report.md
 	$(SYNTHMIX) compare --recipe $(RECIPE)
 
 publish: setup  ## upload a dataset to the Hub: make publish DATASET=data/... REPO=user/name
