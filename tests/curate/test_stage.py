@@ -1,0 +1,202 @@
+"""The curate stage end to end on real dataset directories in a tmp Layout."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from curate.stage import run_curate
+from synthmix.errors import SynthmixError
+from synthmix.layout import Layout
+from synthmix.recipe import Recipe
+from synthmix.record import ProvenanceStamp, Record
+from synthmix.status import config_hash_for
+from synthmix.store import read_manifest, read_records, read_rejected, shard_paths
+from tests.curate.conftest import pair, write_input
+
+PASSAGE = (
+    "Johannes Gutenberg wurde um 1400 in Mainz geboren. Er gilt als Erfinder des Buchdrucks mit "
+    "beweglichen Metalllettern in Europa. Seine Druckerpresse löste eine Medienrevolution aus."
+)
+
+
+def build_inputs(layout: Layout, pairs: list[tuple[str, str]]) -> dict[str, Record]:
+    """Real pairs (train + a test split), planted synthetic problems, one passage source."""
+    train = [pair(a, b) for a, b in pairs[:40]]
+    test = [pair(a, b, split="test") for a, b in pairs[40:50]]
+    # A train record identical to a test record: the train copy must go, the test record must stay.
+    leak = pair(*pairs[45])
+    write_input(layout, "ingest", "flores", [*train, *test, leak], ["test"])
+    write_input(
+        layout,
+        "ingest",
+        "wiki",
+        [Record(kind="passage", origin="real", source="wiki", fields={"text": PASSAGE}, lang="de")],
+        [],
+    )
+    planted = {
+        "exact": pair(pairs[0][0], pairs[0][1] + "  ", source="synthetic"),
+        "near": pair(pairs[1][0].replace(".", "!"), pairs[1][1], source="synthetic"),
+        "test_copy": pair(
+            pairs[41][0], "Une traduction différente de la phrase de test.", source="synthetic"
+        ),
+        "parent": Record(
+            kind="translation",
+            origin="synthetic",
+            source="synthetic",
+            fields={
+                "src": "Die Katze schläft auf dem warmen Sofa.",
+                "tgt": "Le chat dort sur le canapé chaud.",
+            },
+            src_lang="de",
+            tgt_lang="fr",
+            provenance=(ProvenanceStamp("synth", "0", "h", (test[3].id,)),),
+        ),
+        "english": pair(
+            "Wir essen heute Abend zusammen.", "We are having dinner together tonight.", source="synthetic"
+        ),
+        "preamble": pair("Guten Morgen, Anna.", "Voici la traduction : Bonjour, Anna.", source="synthetic"),
+        "nulls": pair("Ein\x00Satz.", "Une phrase.", source="synthetic"),
+        "zero_width": pair(
+            "Das Wetter ist heute\u200b sehr schön.", "Il fait très beau aujourd'hui.", source="synthetic"
+        ),
+        "good": pair(
+            "Der Hund spielt gern im Garten.", "Le chien aime jouer dans le jardin.", source="synthetic"
+        ),
+    }
+    write_input(layout, "synth", "synthetic", list(planted.values()))
+    return {**planted, "leak": leak, "test3": test[3], "real0": train[0], "real1": train[1]}
+
+
+def rejected_reasons(layout: Layout, name: str) -> dict[str, str]:
+    return {x.record.fields["src"]: x.reason for x in read_rejected(layout.curate(name))}
+
+
+def test_curate_drops_planted_problems_with_reasons(
+    make_recipe: Callable[..., Recipe], layout: Layout, sample_pairs: list[tuple[str, str]]
+) -> None:
+    recipe = make_recipe()
+    planted = build_inputs(layout, sample_pairs)
+    manifests = run_curate(recipe, layout)
+    assert set(manifests) == {"flores", "wiki", "synthetic"}
+
+    syn = {x.record.fields["src"]: x for x in read_rejected(layout.curate("synthetic"))}
+    reason = {src: x.reason for src, x in syn.items()}
+    assert reason[planted["exact"].fields["src"]] == "exact_duplicate"
+    assert reason[planted["near"].fields["src"]] == "near_duplicate"
+    assert reason[planted["test_copy"].fields["src"]] == "contaminated"
+    assert reason[planted["parent"].fields["src"]] == "contaminated_parent"
+    assert reason[planted["english"].fields["src"]] == "wrong_language"
+    assert reason[planted["preamble"].fields["src"]] == "chat_preamble"
+    assert reason[planted["nulls"].fields["src"]] == "null_bytes"
+    # Real beats synthetic; the dropped record names its survivor.
+    exact = syn[planted["exact"].fields["src"]]
+    assert exact.detail.startswith(f"duplicate_of={planted['real0'].id}")
+    assert exact.record.meta["duplicate_of"] == planted["real0"].id
+    near = syn[planted["near"].fields["src"]]
+    assert near.record.meta["duplicate_of"] == planted["real1"].id
+
+    kept_syn = read_records(layout.curate("synthetic"))
+    texts = {r.fields["src"] for r in kept_syn}
+    assert texts == {"Das Wetter ist heute sehr schön.", "Der Hund spielt gern im Garten."}
+    cleaned = next(r for r in kept_syn if r.fields["src"].startswith("Das Wetter"))
+    assert cleaned.meta["original_fields"]["src"] == "Das Wetter ist heute\u200b sehr schön."
+    assert cleaned.provenance[-1].stage == "curate"
+    assert cleaned.provenance[-1].parents == (planted["zero_width"].id,)
+
+    # The test split is kept whole; the train copy of a test record is dropped as contaminated.
+    flores = read_records(layout.curate("flores"))
+    assert sum(r.split == "test" for r in flores) == 10
+    assert rejected_reasons(layout, "flores") == {planted["leak"].fields["src"]: "contaminated"}
+    assert read_records(layout.curate("wiki"))[0].fields["text"] == PASSAGE
+
+
+def test_manifest_has_funnel_decontam_and_hashes(
+    make_recipe: Callable[..., Recipe], layout: Layout, sample_pairs: list[tuple[str, str]]
+) -> None:
+    recipe = make_recipe()
+    build_inputs(layout, sample_pairs)
+    run_curate(recipe, layout)
+    m = read_manifest(layout.curate("synthetic"))
+    assert m["stage"] == "curate"
+    assert m["config_hash"] == config_hash_for(recipe, "curate", "synthetic")
+    upstream = read_manifest(layout.synth("synthetic"))["output_hash"]
+    assert m["inputs"]["synthetic"] == upstream and set(m["inputs"]) == {"flores", "wiki", "synthetic"}
+    stages = [e["stage"] for e in m["funnel"]]
+    assert stages == ["normalize", "exact_dedup", "near_dedup", "langid", "quality", "decontam"]
+    funnel = {e["stage"]: e for e in m["funnel"]}
+    assert funnel["normalize"] == {
+        "stage": "normalize",
+        "in": 9,
+        "out": 8,
+        "rejected_by_reason": {"null_bytes": 1},
+        "by_language": {"de-fr": {"in": 9, "out": 8}},
+    }
+    assert funnel["exact_dedup"]["rejected_by_reason"] == {"exact_duplicate": 1}
+    assert funnel["decontam"]["rejected_by_reason"] == {"contaminated": 1, "contaminated_parent": 1}
+    assert funnel["decontam"]["out"] == m["counts"]["records"]
+    # Each stage's input is the previous stage's output (train records).
+    for before, after in zip(m["funnel"][1:], m["funnel"][2:], strict=False):
+        assert after["in"] == before["out"]
+    everything = {e["stage"]: e for e in m["funnel_all_sources"]}
+    assert everything["normalize"]["by_source"]["flores"] == {"in": 51, "out": 51}
+    assert m["decontam"] == {"eval_sets": ["flores:test"], "removed": 2, "removed_all_sources": 3}
+    assert read_manifest(layout.curate("flores"))["eval_splits"] == ["test"]
+    assert m["counts"]["rejected_by_reason"]["wrong_language"] == 1
+
+
+def test_same_inputs_give_byte_identical_outputs(
+    make_recipe: Callable[..., Recipe], tmp_path: Path, sample_pairs: list[tuple[str, str]]
+) -> None:
+    recipe = make_recipe()
+    outputs = []
+    for run in ("a", "b"):
+        layout = Layout("curtest", tmp_path / run)
+        build_inputs(layout, sample_pairs)
+        run_curate(recipe, layout)
+        outputs.append(layout)
+    for name in ("flores", "synthetic"):
+        a, b = (lay.curate(name) for lay in outputs)
+        files = [p.name for p in shard_paths(a)] + ["rejected.parquet"]
+        for f in files:
+            assert (a / f).read_bytes() == (b / f).read_bytes(), f
+        assert read_manifest(a)["output_hash"] == read_manifest(b)["output_hash"]
+
+
+def test_current_outputs_are_reused_and_priority_changes_survivor(
+    make_recipe: Callable[..., Recipe], layout: Layout, sample_pairs: list[tuple[str, str]]
+) -> None:
+    planted = build_inputs(layout, sample_pairs)
+    recipe = make_recipe()
+    first = run_curate(recipe, layout)
+    again = run_curate(recipe, layout)
+    assert again["synthetic"]["created_unix"] == first["synthetic"]["created_unix"]
+    # Listing the synthetic source first makes its copy the survivor.
+    flipped = make_recipe('\n[curate]\npriority = ["synthetic"]\n')
+    run_curate(flipped, layout)
+    reasons = rejected_reasons(layout, "flores")
+    assert reasons[planted["real0"].fields["src"]] == "exact_duplicate"
+    assert planted["exact"].id in {r.id for r in read_records(layout.curate("synthetic"))}
+
+
+def test_missing_input_names_the_command(make_recipe: Callable[..., Recipe], layout: Layout) -> None:
+    recipe = make_recipe()
+    write_input(layout, "ingest", "flores", [pair("Guten Tag, Anna.", "Bonjour, Anna.")], ["test"])
+    with pytest.raises(SynthmixError) as err:
+        run_curate(recipe, layout)
+    message = str(err.value)
+    assert "synthmix ingest --recipe" in message and "'wiki'" in message
+    assert "synthmix synth --recipe" in message and "'synthetic'" in message
+
+
+def test_manifest_is_json_without_absolute_paths(
+    make_recipe: Callable[..., Recipe], layout: Layout, sample_pairs: list[tuple[str, str]]
+) -> None:
+    build_inputs(layout, sample_pairs)
+    run_curate(make_recipe(), layout)
+    text = (layout.curate("flores") / "manifest.json").read_text(encoding="utf-8")
+    assert str(layout.root) not in text
+    assert json.loads(text)["executor"] == "local"
