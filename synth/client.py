@@ -266,13 +266,17 @@ class OpenAIBackend(_SDKBackend):
 
 
 class RecordedBackend:
-    """Replays OpenAI-format responses from a JSONL file: line i answers request i, whatever was asked.
+    """Replays OpenAI-format chat-completion responses from a JSONL file, for offline reproducible runs.
 
-    For offline, reproducible runs (the sample recipe): the responses go through the same parsing,
-    validation, cache and accounting as live ones. It cannot answer more requests than it has lines.
+    Line i answers request i, whatever was asked. A line may instead carry ``"x_synthmix_match": "<text>"``:
+    it then answers the requests whose prompt contains that text (a QA answer fits only its passage);
+    when several such lines match one prompt, request i takes match ``i mod count``. The answers go
+    through the same parsing, validation, cache and accounting as live ones; a request no line answers
+    fails with ``no_recorded_response``.
     """
 
     name = "recorded"
+    MATCH_KEY = "x_synthmix_match"
 
     def __init__(self, llm: LLMConfig, job_key: str = "synth.llm"):
         self.model = llm.model
@@ -281,7 +285,8 @@ class RecordedBackend:
             raise ConfigError(f"{job_key}.responses: file not found: {llm.responses}")
         data = path.read_bytes()
         self._hash = hashlib.sha256(data).hexdigest()[:16]
-        self._responses: list[dict[str, Any]] = []
+        self._in_order: list[dict[str, Any]] = []
+        self._matched: list[tuple[str, dict[str, Any]]] = []
         for n, line in enumerate(data.decode("utf-8").splitlines(), 1):
             if not line.strip():
                 continue
@@ -293,7 +298,11 @@ class RecordedBackend:
                 raise ConfigError(
                     f"{job_key}.responses: {path}:{n}: expected a chat-completion object with 'choices'"
                 )
-            self._responses.append(obj)
+            match = obj.pop(self.MATCH_KEY, None)
+            if match:
+                self._matched.append((str(match), obj))
+            else:
+                self._in_order.append(obj)
 
     @property
     def identity(self) -> str:
@@ -302,12 +311,17 @@ class RecordedBackend:
 
     @property
     def max_requests(self) -> int | None:
-        return len(self._responses)
+        return None if self._matched else len(self._in_order)
 
     def complete(self, request: ChatRequest, index: int) -> ChatResponse:
-        if index >= len(self._responses):
-            raise GenerationFailed("no_recorded_response", f"no recorded response for request {index}")
-        return ChatResponse.from_dict(json.loads(json.dumps(self._responses[index])))
+        if self._matched:
+            prompt = "\n".join(m["content"] for m in request.messages)
+            candidates = [obj for match, obj in self._matched if match in prompt]
+            if candidates:
+                return ChatResponse.from_dict(json.loads(json.dumps(candidates[index % len(candidates)])))
+        if index < len(self._in_order):
+            return ChatResponse.from_dict(json.loads(json.dumps(self._in_order[index])))
+        raise GenerationFailed("no_recorded_response", f"no recorded response answers request {index}")
 
     def close(self) -> None:
         pass

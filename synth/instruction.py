@@ -17,6 +17,7 @@ class InstructionGenerator(Generator):
     default_template = "instruction@v1"
     list_key = "items"
     required = ("instruction", "response")
+    copy_checked = ("instruction", "response")
 
     def __init__(self, name: str, job: SynthJobConfig, pool: list[Record]):
         super().__init__(name, job, [r for r in pool if r.kind != "passage" and not r.missing_fields()])

@@ -41,6 +41,7 @@ class QAGenerator(Generator):
     default_template = "qa_from_passage@v1"
     list_key = "qa"
     required = ("question", "answer")
+    copy_checked = ("question",)
 
     def __init__(self, name: str, job: SynthJobConfig, pool: list[Record]):
         passages = [r for r in pool if r.kind == "passage" and (r.fields.get("text") or "").strip()]

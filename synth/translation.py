@@ -19,6 +19,7 @@ class TranslationGenerator(Generator):
     default_template = "translation_pairs@v1"
     list_key = "pairs"
     required = ("src", "tgt")
+    copy_checked = ("src", "tgt")
 
     def __init__(self, name: str, job: SynthJobConfig, pool: list[Record]):
         pool = [r for r in pool if r.kind == "translation" and not r.missing_fields()]
