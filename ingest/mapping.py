@@ -50,6 +50,7 @@ class RowMapper:
     kind: str
     columns: dict[str, str]  # record field -> input column, for every field read
     required: tuple[str, ...]
+    optional: tuple[str, ...]  # fields read only when the input has the column
     stamp: ProvenanceStamp
     lang: str | None
     src_lang: str | None
@@ -76,15 +77,19 @@ class RowMapper:
                 # A parallel file whose header names the languages ("de<TAB>fr") needs no mapping.
                 lang = {"src": config.src_lang, "tgt": config.tgt_lang}.get(name, "")
                 mapping[name] = lang if header and lang in header and name not in header else name
+        optional: tuple[str, ...] = ()
         for name in OPTIONAL_FIELDS[kind]:
-            if name not in mapping and header is not None and name in header:
+            if name not in mapping and (header is None or name in header):
+                # Read when present (jsonl rows may differ); never required.
                 mapping[name] = name
+                optional += (name,)
         pair = kind == "translation"
         return cls(
             source=source,
             kind=kind,
             columns=mapping,
             required=required,
+            optional=optional,
             stamp=stamp,
             lang=None if pair else (short_lang(config.lang) or None),
             src_lang=short_lang(config.src_lang) or None if pair else None,
@@ -94,7 +99,7 @@ class RowMapper:
 
     def missing_columns(self, available: list[str]) -> list[tuple[str, str]]:
         """(field, column) pairs whose column the input does not have."""
-        return [(f, c) for f, c in self.columns.items() if c not in available]
+        return [(f, c) for f, c in self.columns.items() if c not in available and f not in self.optional]
 
     def check_columns(self, available: list[str], where: str) -> None:
         missing = self.missing_columns(available)
@@ -110,6 +115,8 @@ class RowMapper:
         problems: list[tuple[str, str]] = []
         for name, column in self.columns.items():
             if column not in row:
+                if name in self.optional:
+                    continue
                 problems.append(("missing_column", f"no column {column!r} (field {name!r})"))
                 continue
             value = row[column]
