@@ -86,6 +86,8 @@ def _mix_facts(manifest: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any
         "budget": lookup(mix, "budget") or lookup(manifest, "config.budget"),
         "budget_unit": lookup(mix, "budget_unit") or lookup(manifest, "config.budget_unit"),
         "seed": lookup(mix, "seed") or lookup(manifest, "config.seed"),
+        "available": mix.get("available") or {},
+        "shortfall": mix.get("shortfall") or {},
     }
 
 
@@ -160,7 +162,11 @@ def build_facts(
         for src, comp in components.items():
             for step in comp["funnel"] or []:
                 funnel.append({**step, "stage": f"{src}: {step.get('stage', '?')}"})
-        mixed_in = sum(len(v) for v in (manifest.get("mix") or {}).get("ids_by_source", {}).values())
+        # The mix step draws from the train records of its sources ("available", in budget units).
+        mix_manifest = manifest.get("mix") or {}
+        available = mix_manifest.get("available") or {}
+        counted_in_records = mix_manifest.get("budget_unit", "records") == "records"
+        mixed_in = sum(v for v in available.values() if isinstance(v, int)) if counted_in_records else 0
         funnel.append({"stage": "mix", "in": mixed_in or stats["records"], "out": stats["records"]})
         facts["funnel"] = funnel if len(funnel) > 1 else None
         facts["decontam"] = None
@@ -168,6 +174,7 @@ def build_facts(
         recorded = manifest.get("funnel")
         facts["funnel"] = recorded if isinstance(recorded, list) else None
         facts["decontam"] = _decontam_facts(manifest)
+        facts["langid"] = manifest.get("langid")
     facts["reproduce"] = reproduce_facts(recipe, layout, name, is_mix, facts.get("mix"))
     return facts
 

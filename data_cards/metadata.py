@@ -118,17 +118,27 @@ def hub_license(name: str) -> str:
     return lic if lic in HUB_LICENSES else "other"
 
 
+def license_key(name: str) -> str:
+    """The Hub id of a license when it has one, else the name as written: ``CC BY-SA 4.0`` and
+    ``CC-BY-SA-4.0`` are one license, not two."""
+    lic = hub_license(name)
+    return lic if lic != "other" else name.strip()
+
+
+def distinct_licenses(licenses: list[str]) -> list[str]:
+    return sorted({license_key(lic) for lic in licenses if lic and lic.strip()})
+
+
 def license_metadata(licenses: list[str]) -> dict[str, Any]:
     """One known license -> its id; one unknown -> other + license_name; several -> other (listed in prose)."""
-    distinct = sorted({lic for lic in licenses if lic})
+    distinct = distinct_licenses(licenses)
     if not distinct:
         return {"license": "unknown"}
     if len(distinct) == 1:
-        lic = hub_license(distinct[0])
-        if lic == "other":
-            slug = re.sub(r"[^a-z0-9.-]+", "-", distinct[0].lower()).strip("-") or "custom"
-            return {"license": "other", "license_name": slug}
-        return {"license": lic}
+        if distinct[0] in HUB_LICENSES:
+            return {"license": distinct[0]}
+        slug = re.sub(r"[^a-z0-9.-]+", "-", distinct[0].lower()).strip("-") or "custom"
+        return {"license": "other", "license_name": slug}
     return {"license": "other"}
 
 

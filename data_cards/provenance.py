@@ -132,9 +132,10 @@ def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list
         return facts
     kind = facts["type"]
     hub_id = next((r.meta.get("hub_id") or r.meta.get("dataset") for r in records if r.meta), None)
-    hub_id = hub_id or lookup(manifest, "hub_id", "dataset", "hub.dataset") or lookup(config, "dataset")
+    # ingest writes the Hub facts under manifest["source"]; the other spellings are older/other shapes.
+    hub_id = hub_id or lookup(manifest, "source.dataset", "hub_id", "dataset") or lookup(config, "dataset")
     revision = next((r.meta.get("revision") for r in records if r.meta.get("revision")), None)
-    revision = revision or lookup(manifest, "revision", "hub_revision", "hub.revision", "config.revision")
+    revision = revision or lookup(manifest, "source.revision", "revision", "config.revision")
     urls = [str(r.meta["url"]) for r in records if r.meta.get("url")]
     revids = _counted(
         f"{r.meta.get('title') or r.meta.get('url')}@{r.meta['revid']}"
@@ -144,13 +145,16 @@ def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list
     if kind == "hub" or hub_id:
         facts["preset"] = lookup(config, "preset")
         facts["hub_id"] = hub_id or lookup(config, "preset")
-        facts["hub_config"] = lookup(manifest, "hub_config", "config.config") or lookup(config, "config")
+        facts["hub_config"] = lookup(manifest, "source.config", "hub_config") or lookup(config, "config")
         facts["revision"] = revision
         facts["origin_urls"] = [HUB_DATASET_URL.format(hub_id)] if hub_id else []
     elif kind == "files":
-        path = lookup(config, "path")
-        # Only the file name: the card is public, the local folder layout is not.
-        facts["file"] = Path(str(path)).name if path else None
+        path = lookup(manifest, "source.path") or lookup(config, "path")
+        # A project-relative path is fine to show; of an absolute one only the file name (the card is
+        # public, the local folder layout is not).
+        facts["file"] = (
+            (str(path) if not Path(str(path)).is_absolute() else Path(str(path)).name) if path else None
+        )
         facts["origin_urls"] = sorted(set(urls))[:MAX_LISTED]
     else:
         distinct = sorted(set(urls))
@@ -158,7 +162,23 @@ def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list
         facts["origin_url_count"] = len(distinct)
         facts["revision_ids"] = dict(list(revids.items())[:MAX_LISTED])
         facts["revision_id_count"] = len(revids)
+        facts["pages"] = lookup(manifest, "source.pages")
+        facts["pages_with_passages"] = lookup(manifest, "source.pages_with_passages")
+    facts["split"] = _split_facts(manifest)
     return facts
+
+
+def _split_facts(manifest: dict[str, Any]) -> dict[str, Any] | None:
+    """How ingest split and sampled the source (seeded), when it recorded it."""
+    split = lookup(manifest, "split")
+    if not isinstance(split, dict):
+        return None
+    return {
+        "config": split.get("config"),
+        "seed": split.get("seed"),
+        "limit": split.get("limit"),
+        "records_before_limit": split.get("records_before_limit"),
+    }
 
 
 def _template_of(meta: dict[str, Any]) -> tuple[str, str] | None:
@@ -181,16 +201,21 @@ def _sampling_of(meta: dict[str, Any]) -> dict[str, Any] | None:
 
 def _token_totals(manifest: dict[str, Any], records: list[Record]) -> dict[str, Any]:
     """Prompt/completion tokens, requests and cost: the synth manifest's accounting, else record meta."""
-    acct = lookup(manifest, "tokens", "usage", "token_accounting", "accounting") or {}
+    # synth writes manifest["synth"] = {tokens: {prompt, completion, total}, requests: {...}, cost_usd}.
+    acct = lookup(manifest, "synth.tokens", "tokens", "usage", "token_accounting") or {}
     if not isinstance(acct, dict):
         acct = {}
     prompt = _as_int(lookup(acct, "prompt_tokens", "prompt") or lookup(manifest, "prompt_tokens"))
     completion = _as_int(
         lookup(acct, "completion_tokens", "completion") or lookup(manifest, "completion_tokens")
     )
-    requests = _as_int(lookup(acct, "requests") or lookup(manifest, "requests"))
-    cost = lookup(acct, "cost_usd", "estimated_cost_usd", "cost") or lookup(
-        manifest, "cost_usd", "estimated_cost_usd"
+    requests = _as_int(
+        lookup(manifest, "synth.requests.completed", "synth.requests.sent")
+        or lookup(acct, "requests")
+        or lookup(manifest, "requests")
+    )
+    cost = lookup(acct, "cost_usd", "estimated_cost_usd") or lookup(
+        manifest, "synth.cost_usd", "cost_usd", "estimated_cost_usd"
     )
     source: str | None = "synth manifest"
     if prompt is None and completion is None:
@@ -227,7 +252,9 @@ def synthetic_facts(
     """How a synthetic source was generated: generator, models, templates, sampling, tokens, cost."""
     manifest = upstream_manifest(layout, "synth", name)
     config = {**_recipe_source_table(recipe, name), **(lookup(manifest, "config") or {})}
-    llm = lookup(config, "llm") or {}
+    llm = dict(lookup(config, "llm") or {})
+    for key in ("backend", "model"):  # what the synth stage says it used beats the config
+        llm[key] = lookup(manifest, f"synth.{key}") or llm.get(key)
     models = _counted(
         lookup(r.meta, "model", "generator_model", "generator.model", "llm.model") for r in records
     )
@@ -256,12 +283,18 @@ def synthetic_facts(
         "templates": [
             {"id": tid, "hash": thash, "records": n} for (tid, thash), n in sorted(templates.items())
         ]
-        or (
-            [{"id": str(config["template"]), "hash": "not recorded", "records": len(records)}]
-            if lookup(config, "template")
-            else []
-        ),
+        or _configured_template(manifest, config, len(records)),
         "sampling": sampling,
+        # Tokens and cost are the synth job's: every record it generated, including ones curation dropped.
         "tokens": tokens,
+        "job_records": lookup(manifest, "counts.records"),
+        "cache_hits": _as_int(lookup(manifest, "synth.requests.cache_hits")),
+        "stopped": lookup(manifest, "synth.stop"),
         "rejected_by_reason": lookup(manifest, "counts.rejected_by_reason") or {},
     }
+
+
+def _configured_template(manifest: dict[str, Any], config: dict[str, Any], n: int) -> list[dict[str, Any]]:
+    tid = lookup(manifest, "synth.template.id") or lookup(config, "template")
+    thash = lookup(manifest, "synth.template.hash") or "not recorded"
+    return [{"id": str(tid), "hash": str(thash), "records": n}] if tid else []

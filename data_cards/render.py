@@ -10,9 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from data_cards.metadata import HUB_SPLITS
+from data_cards.metadata import HUB_SPLITS, distinct_licenses
 
 NOT_RECORDED = "not recorded"
+DECONTAM_LABELS = {
+    "removed_all_sources": "Removed across all sources of the recipe",
+    "ngram": "n-gram length",
+    "rejected_by_reason": "Rejections by reason",
+}
 
 
 def fmt(value: Any) -> str:
@@ -102,7 +107,7 @@ def _sources(c: dict[str, Any]) -> str:
     rows = []
     details = []
     for src in c["sources"]:
-        where = src.get("hub_id") or src.get("file")
+        where = src.get("hub_id") or (f"local file `{src['file']}`" if src.get("file") else None)
         if src["origin"] == "synthetic":
             where = f"generated from `{src.get('seeded_from')}`" if src.get("seeded_from") else "generated"
         elif src.get("origin_urls") and not src.get("hub_id"):
@@ -134,15 +139,30 @@ def _sources(c: dict[str, Any]) -> str:
                 f"- `{src['name']}`: Hub dataset [{src['hub_id']}](https://huggingface.co/datasets/{src['hub_id']})"
                 f", config {fmt(src.get('hub_config'))}, revision {fmt(src.get('revision'))}"
             )
-    licenses = sorted({lic for s in c["sources"] for lic in s["licenses"]})
-    meta = c["metadata"]
+        if src.get("pages") is not None:
+            details.append(
+                f"- `{src['name']}`: {fmt(src['pages'])} page(s) read, "
+                f"{fmt(src.get('pages_with_passages'))} with usable passages"
+            )
+        split = src.get("split")
+        if split and (split.get("config") or split.get("limit")):
+            parts_ = []
+            if split.get("limit"):
+                parts_.append(
+                    f"a seeded sample of {fmt(split['limit'])} of {fmt(split.get('records_before_limit'))} records"
+                )
+            if split.get("config"):
+                shares = {k: v for k, v in split["config"].items() if k != "seed" and v}
+                parts_.append("a seeded split (" + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()) + ")")
+            details.append(f"- `{src['name']}`: {' and '.join(parts_)}, seed {fmt(split.get('seed'))}")
+    licenses = distinct_licenses([lic for s in c["sources"] for lic in s["licenses"]])
     if len(licenses) > 1:
         lic_text = (
             f"The sources carry different licenses ({', '.join(licenses)}), so the card metadata says "
             "`license: other`; each record's license is in its `meta`. Follow the terms of every source you use."
         )
     elif licenses:
-        lic_text = f"All sources are licensed {licenses[0]} (Hub id `{meta.get('license')}`)."
+        lic_text = f"All sources are licensed `{licenses[0]}`."
     else:
         lic_text = "No source recorded a license; check the origins above before redistributing."
     if c["synthetic"]:
@@ -185,6 +205,18 @@ def _synthetic(c: dict[str, Any]) -> str:
             f"- Estimated cost: {'$' + format(cost, ',.4f') if isinstance(cost, int | float) else NOT_RECORDED}"
             + (f" ({tok['cost_from']})" if tok.get("cost_from") else ""),
         ]
+        if g.get("job_records") is not None:
+            parts.append(
+                f"- The synth job produced {fmt(g['job_records'])} record(s); tokens and cost above cover all "
+                "of them, including records curation later dropped"
+                + (
+                    f"; {fmt(g['cache_hits'])} answer(s) came from the response cache"
+                    if g.get("cache_hits")
+                    else ""
+                )
+            )
+        if g.get("stopped"):
+            parts.append(f"- Generation stopped early: {fmt(g['stopped'])}")
         if g["rejected_by_reason"]:
             parts.append(f"- Generation rejects by reason: {fmt(g['rejected_by_reason'])}")
         parts += [
@@ -224,6 +256,9 @@ def _funnel(c: dict[str, Any]) -> str:
                 parts += [f"Curated source `{name}`: funnel {NOT_RECORDED}.", ""]
     elif c.get("funnel"):
         parts += [table(["stage", "in", "out", "dropped", "reasons"], _funnel_rows(c["funnel"])), ""]
+    langid = c.get("langid")
+    if isinstance(langid, dict) and langid.get("engine"):
+        parts += [f"Language identification engine: {fmt(langid['engine'])}.", ""]
     else:
         parts += [f"The curation funnel was {NOT_RECORDED} in this dataset's manifest.", ""]
     if c["plots"].get("funnel"):
@@ -258,9 +293,8 @@ def _decontam_text(d: dict[str, Any] | None) -> str:
             "overlaps",
             "overlaps_removed",
         }:
-            lines.append(
-                f"- {k}: {fmt(v) if not isinstance(v, dict | list) else json.dumps(v, ensure_ascii=False)}"
-            )
+            value = fmt(v) if not isinstance(v, dict | list) else json.dumps(v, ensure_ascii=False)
+            lines.append(f"- {DECONTAM_LABELS.get(k, k)}: {value}")
     return "\n".join(lines)
 
 
@@ -292,7 +326,9 @@ def _stats(c: dict[str, Any]) -> str:
     rows = []
     for unit, key in (("characters", "length_chars"), ("words", "length_words")):
         for side, per in s[key].items():
-            for origin, d in per.items():
+            # With one origin the "all" row repeats it: show the origin's row only.
+            shown = {k: v for k, v in per.items() if k != "all"} if len(per) == 2 else per
+            for origin, d in shown.items():
                 rows.append(
                     [
                         labels.get(side, side),
@@ -320,20 +356,37 @@ def _stats(c: dict[str, Any]) -> str:
         m = c["mix"]
         parts += [
             "",
-            f"Mix `{m['spec']}` (id `{fmt(m.get('mix_id'))}`, budget {fmt(m.get('budget'))}"
-            f"{' ' + m['budget_unit'] if m.get('budget') and m.get('budget_unit') else ''}, "
+            f"Mix `{m['spec']}` (id `{fmt(m.get('mix_id'))}`, "
+            + (
+                f"budget {fmt(m['budget'])} {m.get('budget_unit') or 'records'}"
+                if m.get("budget")
+                else "no size cap"
+                if m.get("budget") == 0
+                else f"budget {NOT_RECORDED}"
+            )
+            + ", "
             f"seed {fmt(m.get('seed'))}): target weights {fmt(m.get('weights'))}; realized shares "
             f"{fmt(m.get('realized_shares'))}.",
         ]
+        for name, short in (m.get("shortfall") or {}).items():
+            parts.append(
+                f"Source `{name}` had {fmt(short.get('available'))} of the {fmt(short.get('requested'))} "
+                "units its weight asked for; all of it was used (never oversampled), so its realized share "
+                "is below its weight."
+            )
     return "\n".join(parts)
 
 
 def _use_and_limits(c: dict[str, Any]) -> str:
     kinds = set(c["stats"]["by_kind"])
     synthetic = bool(c["synthetic"])
-    limits = [
-        f"- Small: {c['stats']['records']:,} records. Differences between models fine-tuned on sets this size "
-        "are often within noise; synthmix reports significance tests for that reason.",
+    limits = []
+    if c["stats"]["records"] < 10_000:
+        limits.append(
+            f"- Small: {c['stats']['records']:,} records. Differences between models fine-tuned on sets this "
+            "size are often within noise; synthmix reports significance tests for that reason."
+        )
+    limits += [
         "- Language identification and quality filters are automatic; some wrong-language or low-quality "
         "records can remain, and some good ones were dropped (see the funnel).",
         "- Decontamination only covers the evaluation sets registered in the recipe; other benchmarks may overlap.",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from synthmix.config.base import as_table
 from synthmix.layout import Layout
 from synthmix.mixspec import parse_mix
 from synthmix.recipe import Recipe, load_recipe
@@ -43,23 +44,56 @@ def build_corpus(root: Path) -> tuple[Recipe, Layout]:
     for r in records:
         by_source.setdefault(r.source, []).append(r)
 
-    for name in ("flores", "wiki"):
-        write_dataset(
-            layout.ingest(name),
-            by_source[name],
-            stage="ingest",
-            config_hash=config_hash_for(recipe, "ingest", name),
-            config={"type": recipe.sources[name].type, "path": f"{PLANTED_HOME}/data/{name}.tsv"},
-        )
+    # Manifest shapes as ingest and synth write them (source facts, seeded split, synth accounting).
+    write_dataset(
+        layout.ingest("flores"),
+        by_source["flores"],
+        stage="ingest",
+        config_hash=config_hash_for(recipe, "ingest", "flores"),
+        config={**as_table(recipe.sources["flores"]), "path": f"{PLANTED_HOME}/data/flores.tsv"},
+        extra={
+            "source_type": "hub",
+            "source": {
+                "dataset": "openlanguagedata/flores_plus",
+                "config": "deu_Latn+fra_Latn",
+                "revision": "",
+            },
+            "split": {
+                "seed": 13,
+                "limit": 6,
+                "records_before_limit": 2009,
+                "config": {"test": 0.2, "dev": 0.1, "seed": 13},
+            },
+        },
+    )
+    write_dataset(
+        layout.ingest("wiki"),
+        by_source["wiki"],
+        stage="ingest",
+        config=as_table(recipe.sources["wiki"]),
+        extra={
+            "source": {"pages": 3, "pages_with_passages": 2, "api_url": "https://de.wikipedia.org/w/api.php"}
+        },
+    )
     write_dataset(
         layout.synth("synthetic"),
         by_source["synthetic"],
         stage="synth",
         config_hash=config_hash_for(recipe, "synth", "synthetic"),
+        config=as_table(recipe.synth["synthetic"]),
         rejected=[Rejection(by_source["flores"][0], "malformed_json")],
         # The synth stage's own accounting wins over per-record meta.
         extra={
-            "tokens": {"prompt_tokens": 805, "completion_tokens": 251, "requests": 2, "cost_usd": 0.000673}
+            "synth": {
+                "generator": "translation",
+                "backend": "groq",
+                "model": "llama-3.3-70b-versatile",
+                "template": {"id": "translation_pairs@v1", "hash": "9b2e41d0aa"},
+                "requests": {"planned": 2, "completed": 2, "cache_hits": 1, "sent": 1},
+                "tokens": {"prompt": 805, "completion": 251, "total": 1056},
+                "cost_usd": 0.000673,
+                "stop": None,
+            }
         },
     )
     # wiki_qa's manifest has no accounting: the card falls back to record meta and the recipe's prices.
@@ -96,6 +130,11 @@ def build_corpus(root: Path) -> tuple[Recipe, Layout]:
                 "spec": spec.canonical,
                 "mix_id": "mix-5e1f2a",
                 "weights": dict(spec.parts),
+                "budget": 6,
+                "budget_unit": "records",
+                "seed": 13,
+                "available": {"flores": 4, "synthetic": 4},
+                "shortfall": {},
                 "ids_by_source": {
                     "flores": [r.id for r in mixed[:3]],
                     "synthetic": [r.id for r in mixed[3:]],

@@ -48,7 +48,7 @@ def test_every_curated_source_and_mix_gets_a_card(carded: Carded) -> None:
 
 
 def test_metadata_is_accepted_by_dataset_card_data(carded: Carded) -> None:
-    card, _ = _card(carded, "flores")
+    card, facts = _card(carded, "flores")
     meta = card.data.to_dict()
     DatasetCardData(**meta)  # the Hub's own metadata type takes it back
     assert meta["language"] == ["de", "fr"]
@@ -64,6 +64,9 @@ def test_metadata_is_accepted_by_dataset_card_data(carded: Carded) -> None:
         {"split": "test", "path": "test-*.parquet"},
     ]
     assert "synthetic" not in meta["tags"] and "translation" in meta["tags"]
+    src = facts["sources"][0]
+    assert src["hub_config"] == "deu_Latn+fra_Latn" and src["revision"] == "3f1a9c2"
+    assert "a seeded sample of 6 of 2,009 records and a seeded split (test 20%, dev 10%), seed 13" in card.text
 
 
 def test_synthetic_qa_card_is_machine_generated_question_answering(carded: Carded) -> None:
@@ -96,6 +99,8 @@ def test_synthetic_generation_uses_the_synth_manifest_accounting(carded: Carded)
     assert "| `translation_pairs@v1` | `9b2e41d0aa` | 4 |" in card.text
     assert "805 prompt + 251 completion in 2 request(s)" in card.text
     assert "$0.0007" in card.text
+    assert gen["job_records"] == 4 and gen["cache_hits"] == 1
+    assert "1 answer(s) came from the response cache" in card.text
 
 
 def test_wikipedia_card_lists_pages_and_revisions(carded: Carded) -> None:
@@ -104,6 +109,7 @@ def test_wikipedia_card_lists_pages_and_revisions(carded: Carded) -> None:
     assert src["revision_id_count"] == 2
     assert set(src["revision_ids"]) == {"Mainz@241000123", "Johannes Gutenberg@240555777"}
     assert "https://de.wikipedia.org/wiki/Mainz" in src["origin_urls"]
+    assert "- `wiki`: 3 page(s) read, 2 with usable passages" in card.text
     assert card.data.to_dict()["language_creators"] == ["crowdsourced"]
 
 
@@ -125,7 +131,9 @@ def test_mix_card_shows_weights_components_and_both_origins(carded: Carded) -> N
     assert facts["mix"]["ids_per_source"] == {"flores": 3, "synthetic": 3}
     assert facts["stats"]["origin_shares"]["synthetic"]["share"] == 0.5
     assert set(facts["components"]) == {"flores", "synthetic"}
-    assert facts["funnel"][-1] == {"stage": "mix", "in": 6, "out": 6}
+    # The mix drew 6 of the 8 train records its sources had.
+    assert facts["funnel"][-1] == {"stage": "mix", "in": 8, "out": 6}
+    assert "budget 6 records, seed 13" in card.text
     assert "Curated source `flores`:" in card.text
     assert "synthmix mix --recipe" in card.text
 
@@ -213,7 +221,7 @@ def test_several_licenses_give_other_with_the_list_in_prose(tmp_path: Path, card
     [readme] = write_cards(recipe, layout)
     card = DatasetCard.load(readme)
     assert card.data.to_dict()["license"] == "other"
-    assert "different licenses (CC0-1.0, MIT)" in card.text
+    assert "different licenses (cc0-1.0, mit)" in card.text
 
 
 def test_only_writes_one_dataset_and_incomplete_dirs_are_refused(

@@ -29,6 +29,8 @@ def test_licenses_one_known_unknown_several_none() -> None:
     assert license_metadata(["CC-BY-SA-4.0", "CC0-1.0"]) == {"license": "other"}
     assert license_metadata(["Samanantar Terms"]) == {"license": "other", "license_name": "samanantar-terms"}
     assert license_metadata([]) == {"license": "unknown"}
+    # Spelled two ways (Wikipedia's ingest vs a recipe), still one license.
+    assert license_metadata(["CC BY-SA 4.0", "CC-BY-SA-4.0"]) == {"license": "cc-by-sa-4.0"}
 
 
 def test_configs_name_dev_shards_validation() -> None:
