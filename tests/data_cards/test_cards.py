@@ -66,7 +66,9 @@ def test_metadata_is_accepted_by_dataset_card_data(carded: Carded) -> None:
     assert "synthetic" not in meta["tags"] and "translation" in meta["tags"]
     src = facts["sources"][0]
     assert src["hub_config"] == "deu_Latn+fra_Latn" and src["revision"] == "3f1a9c2"
-    assert "a seeded sample of 6 of 2,009 records and a seeded split (test 20%, dev 10%), seed 13" in card.text
+    assert (
+        "a seeded sample of 6 of 2,009 records and a seeded split (test 20%, dev 10%), seed 13" in card.text
+    )
 
 
 def test_synthetic_qa_card_is_machine_generated_question_answering(carded: Carded) -> None:
