@@ -1,0 +1,58 @@
+"""End to end: `synthmix corpus` on the offline sample writes a card for every curated source and mix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasets import load_dataset
+from huggingface_hub import DatasetCard, DatasetCardData
+
+from data_cards.cards import load_card_json
+from synthmix.cli import main
+from synthmix.layout import Layout
+from synthmix.mixspec import parse_mix
+from synthmix.recipe import load_recipe
+from synthmix.store import read_manifest
+
+
+def test_corpus_on_the_sample_writes_every_card(in_tmp_project: Path) -> None:
+    assert main(["corpus", "--recipe", "recipes/sample.toml"]) == 0
+    recipe = load_recipe("recipes/sample.toml")
+    layout = Layout.for_recipe(recipe.name)
+    dirs = [layout.curate(n) for n in recipe.source_names]
+    dirs += [layout.mix(parse_mix(spec).canonical) for spec in recipe.mix.build]
+    assert dirs
+    for d in dirs:
+        card = DatasetCard.load(d / "README.md")
+        DatasetCardData(**card.data.to_dict())
+        facts = load_card_json(d)
+        assert facts["stats"]["records"] > 0
+        assert facts["dataset"]["output_hash"] == read_manifest(d)["output_hash"]
+        for plot in facts["plots"].values():
+            assert (d / plot).is_file()
+        text = (d / "README.md").read_text(encoding="utf-8")
+        assert str(in_tmp_project) not in text and str(Path.home()) + "/" not in text
+
+    # The published form of a curated source loads with the right splits.
+    out = in_tmp_project / "dry"
+    source = recipe.source_names[0]
+    assert (
+        main(
+            [
+                "publish",
+                "--recipe",
+                "recipes/sample.toml",
+                "--dataset",
+                str(layout.curate(source)),
+                "--repo",
+                "someone/sample",
+                "--dry-run",
+                str(out),
+            ]
+        )
+        == 0
+    )
+    ds = load_dataset(str(out))
+    counts = load_card_json(layout.curate(source))["stats"]["by_split"]
+    expected = {{"dev": "validation"}.get(k, k): v for k, v in counts.items()}
+    assert {name: len(split) for name, split in ds.items()} == expected
