@@ -72,7 +72,13 @@ EXTRA_ABBREVIATIONS = {
 # Breaks Punkt cannot see: "av. J.-C." ends a sentence far more often than not when a capital follows.
 FORCED_BREAKS = {"fr": re.compile(r"(?<=\bJ\.-C\.)\s+(?=[A-ZÀ-Ý])")}
 
-_LOWER_START = re.compile(r"^[\"'«»„“”(\[]*\s*[a-zà-öø-ÿ]")
+_OPENERS = "\"'«»„“”‚‘(["
+
+
+def starts_lowercase(text: str) -> bool:
+    """The first letter after opening quotes/brackets is lowercase (any script with case)."""
+    stripped = text.lstrip(_OPENERS + " ")
+    return bool(stripped) and stripped[0].islower()
 
 
 @functools.cache
@@ -122,8 +128,7 @@ class SentenceSplitter:
                 continue
             # A sentence does not start in lowercase: the break before it was an abbreviation Punkt missed.
             if sentences and (
-                _LOWER_START.match(piece)
-                or (_ORDINAL_END.search(sentences[-1]) and self._starts_abbrev(piece))
+                starts_lowercase(piece) or (_ORDINAL_END.search(sentences[-1]) and self._starts_abbrev(piece))
             ):
                 sentences[-1] = f"{sentences[-1]} {piece}"
             else:

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from ingest.cleaner import MATH, clean_article, parse_html, read_saved_page
 from ingest.http_cache import HttpCache
 from ingest.mediawiki import MediaWikiClient, NotCachedError, PageRef
-from ingest.sentences import SentenceSplitter, build_passages
+from ingest.sentences import SentenceSplitter, build_passages, starts_lowercase
 from synthmix.config.sources import WikipediaSourceConfig
 from synthmix.errors import MissingRequirementError
 from synthmix.record import ProvenanceStamp, Record
@@ -37,8 +37,9 @@ LICENSE = "CC BY-SA 4.0"
 HTML_SUFFIXES = (".html", ".htm")
 
 # A prose sentence ends like one: terminal punctuation, optionally followed by closing quotes or brackets.
-_TERMINAL = re.compile(r"[.!?…][\"'»“”’)\]]*$")
-_STARTS_LIKE_SENTENCE = re.compile(r"^[\"'«„“(]*[^\W_a-zß-öø-ÿ]", re.UNICODE)
+_TERMINAL = re.compile(r"[.!?…。！？][\"'»“”’)\]」』]*$")
+# Scripts written without spaces between words: sentence length is counted in characters there.
+UNSPACED_LANGS = {"zh", "ja", "th", "lo", "km", "my", "bo"}
 
 
 def api_url_for(config: WikipediaSourceConfig) -> str:
@@ -52,14 +53,17 @@ def article_url(api_url: str, title: str) -> str:
     return f"{parsed.scheme}://{parsed.netloc}{base_path}/wiki/{quote(title.replace(' ', '_'), safe='/:(),')}"
 
 
-def is_prose_sentence(sentence: str, min_words: int) -> bool:
-    """A full sentence of running text: no math hole, enough words, capital start, terminal punctuation.
-    Drops list fragments ("eine Legierung aus Blei"), lead-ins to lists or formulas ("... include:")."""
+def is_prose_sentence(sentence: str, min_words: int, lang: str = "") -> bool:
+    """A full sentence of running text: no math hole, enough words, no lowercase start, terminal
+    punctuation. Drops list fragments ("eine Legierung aus Blei"), lead-ins ("... include:")."""
+    long_enough = (
+        len(sentence) >= 2 * min_words if lang in UNSPACED_LANGS else len(sentence.split()) >= min_words
+    )
     return (
         MATH not in sentence
-        and len(sentence.split()) >= min_words
+        and long_enough
         and bool(_TERMINAL.search(sentence))
-        and bool(_STARTS_LIKE_SENTENCE.match(sentence))
+        and not starts_lowercase(sentence)
     )
 
 
@@ -139,7 +143,7 @@ class WikipediaReader:
             sentences = []
             for block in section.blocks:
                 for sentence in self.splitter.split(block):
-                    if is_prose_sentence(sentence, self.config.min_sentence_words):
+                    if is_prose_sentence(sentence, self.config.min_sentence_words, self.config.lang):
                         sentences.append(sentence)
                     else:
                         dropped += 1

@@ -225,3 +225,10 @@ def test_article_url_and_prose_filter():
     assert not is_prose_sentence("Zu den Bestandteilen zählten:", 4)
     assert not is_prose_sentence("Ruhr, Lippe usw.", 4)
     assert not is_prose_sentence("Druckpresse nach dem Vorbild der Weinpresse", 4)
+
+
+def test_prose_filter_in_other_scripts():
+    assert is_prose_sentence("Hà Nội là thủ đô của Việt Nam.", 4, "vi")
+    assert not is_prose_sentence("đây là một đoạn văn ngắn.", 4, "vi")
+    assert is_prose_sentence("北京是中华人民共和国的首都。", 4, "zh")
+    assert not is_prose_sentence("北京。", 4, "zh")
