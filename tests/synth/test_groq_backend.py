@@ -227,3 +227,30 @@ def test_server_down_is_a_clear_error(project: Path):
 
     with pytest.raises(SynthmixError, match="failed .*connection"):
         run_synth(recipe, layout, progress=False)
+
+
+def test_cli_reports_a_missing_key_without_traceback(
+    project: Path, server: ChatServer, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    from synthmix.cli import main
+
+    monkeypatch.delenv("GROQ_API_KEY")
+    recipe = make_recipe(project, JOB.format(llm=llm_table(server.url)))
+    write_ingest(Layout(recipe.name, project))
+    monkeypatch.setenv("SYNTHMIX_HOME", str(project))
+    assert main(["synth", "--recipe", str(project / "t.toml")]) == 4
+    err = capsys.readouterr().err
+    assert "GROQ_API_KEY is not set" in err and "Traceback" not in err
+    assert main(["synth", "--recipe", str(project / "t.toml"), "--job", "nope"]) == 2
+    assert "--job: unknown synth job(s) nope" in capsys.readouterr().err
+    assert server.log == []
+
+
+def test_missing_seed_source_names_the_command_to_run(project: Path, server: ChatServer):
+    from synthmix.errors import SynthmixError
+
+    recipe = make_recipe(project, JOB.format(llm=llm_table(server.url)))
+    with pytest.raises(
+        SynthmixError, match=r"synth.synthetic.from: 'flores' has no complete output .*synthmix ingest"
+    ):
+        run_synth(recipe, Layout(recipe.name, project), progress=False)
