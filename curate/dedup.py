@@ -5,7 +5,8 @@ with MinHash + LSH (datasketch): each record's text is cut into shingles (word n
 character n-grams for short sentences, where three-word shingles of unrelated short texts collide), the
 shingles are hashed in one numpy batch per record group and turned into MinHash signatures without a
 per-shingle ``update`` loop (the values equal datasketch's ``MinHash.update_batch`` with the same hash
-function), candidate pairs come from LSH bands and are confirmed by the estimated Jaccard similarity, and
+function), candidate pairs come from LSH bands and are confirmed by the exact Jaccard similarity of their
+shingle sets (or the MinHash estimate, ``verify = "minhash"``), and
 each connected component of confirmed pairs keeps its highest-priority record. Run it on records::
 
     from curate.dedup import exact_duplicates, near_duplicates
@@ -21,7 +22,7 @@ from __future__ import annotations
 import re
 import struct
 import zlib
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,33 +68,54 @@ def shingles(text: str, mode: str, config: DedupConfig) -> list[str]:
     return [squeezed[i : i + n] for i in range(len(squeezed) - n + 1)]
 
 
-def _token_hashes(tokens: list[str]) -> np.ndarray:
-    # crc32 is a fast C call from the standard library; the fmix step before the permutations avalanches it.
-    return np.fromiter((zlib.crc32(t.encode("utf-8")) for t in tokens), dtype=np.uint32, count=len(tokens))
-
-
 def shingle_hashes(text: str, mode: str, config: DedupConfig) -> np.ndarray:
-    """32-bit hashes of a text's shingles, computed with numpy windows instead of one call per shingle.
+    """32-bit hashes of one text's shingles (may repeat; see ``batch_shingle_hashes``)."""
+    return batch_shingle_hashes([text], mode, config)[0]
 
-    Word mode hashes each word once (crc32) and combines ``word_ngram`` consecutive word hashes with a
-    polynomial; char mode does the same over Unicode code points. Deterministic across runs and machines.
+
+def batch_shingle_hashes(texts: Sequence[str], mode: str, config: DedupConfig) -> list[np.ndarray]:
+    """32-bit hashes of every text's shingles, computed for the whole batch at once.
+
+    Word mode hashes each word once (crc32, a C call) and char mode takes Unicode code points; then one
+    vectorized pass over the batch's concatenated units combines each window of ``n`` consecutive units
+    with a polynomial, and each text gets the windows that lie inside it. A text shorter than ``n`` units
+    is one shingle. Deterministic across runs and machines. Hashes may repeat within a text (MinHash
+    minima do not care; exact Jaccard takes the unique values).
     """
     if mode == "word":
-        units = _token_hashes(_WORD.findall(text))
+        tokens = [_WORD.findall(t) for t in texts]
+        lengths = [len(t) for t in tokens]
+        flat_tokens = [w for t in tokens for w in t]
+        # crc32 is a fast C call from the standard library; fmix before the permutations avalanches it.
+        units = np.fromiter(
+            (zlib.crc32(w.encode("utf-8")) for w in flat_tokens), dtype=np.uint32, count=len(flat_tokens)
+        )
         n, mul = config.word_ngram, _MIX
     else:
-        squeezed = " ".join(_WORD.findall(text))
-        units = np.frombuffer(squeezed.encode("utf-32-le"), dtype=np.uint32)
+        squeezed = [" ".join(_WORD.findall(t)) for t in texts]
+        lengths = [len(t) for t in squeezed]
+        units = np.frombuffer("".join(squeezed).encode("utf-32-le"), dtype=np.uint32)
         n, mul = config.char_ngram, _CHAR_MIX
-    if units.size == 0:
-        return units
-    if units.size <= n:
-        n = units.size
-    windows = np.lib.stride_tricks.sliding_window_view(units, n)
-    acc = np.zeros(windows.shape[0], dtype=np.uint32)
-    for j in range(n):  # n is small (3-5): a loop over positions, vectorized over every shingle
-        acc = acc * mul + windows[:, j]
-    return np.unique(acc)
+    windows = np.zeros(0, dtype=np.uint32)
+    if units.size >= n:
+        view = np.lib.stride_tricks.sliding_window_view(units, n)
+        windows = np.zeros(view.shape[0], dtype=np.uint32)
+        for j in range(n):  # n is small (3-5): a loop over positions, vectorized over every window
+            windows = windows * mul + view[:, j]
+    out = []
+    start = 0
+    for length in lengths:
+        if length >= n:
+            out.append(windows[start : start + length - n + 1])
+        elif length:
+            acc = np.zeros(1, dtype=np.uint32)
+            for j in range(length):
+                acc = acc * mul + units[start + j : start + j + 1]
+            out.append(acc)
+        else:
+            out.append(np.zeros(0, dtype=np.uint32))
+        start += length
+    return out
 
 
 @dataclass(frozen=True)
@@ -149,9 +171,16 @@ def _fmix32(hv: np.ndarray) -> np.ndarray:
     return hv
 
 
+def make_lsh(config: DedupConfig) -> MinHashLSH:
+    """datasketch's LSH, its bands tuned towards recall: candidates are verified afterwards, so a false
+    positive costs one comparison while a false negative is a duplicate left in the corpus."""
+    weights = (1 - config.lsh_recall_weight, config.lsh_recall_weight)
+    return MinHashLSH(threshold=config.threshold, num_perm=config.num_perm, weights=weights)
+
+
 def lsh_params(config: DedupConfig) -> tuple[int, int]:
-    """(bands, rows) datasketch picks for this threshold and num_perm; every executor uses the same."""
-    lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    """(bands, rows) of ``make_lsh``; every executor bands the same way."""
+    lsh = make_lsh(config)
     return lsh.b, lsh.r
 
 
@@ -215,26 +244,48 @@ def exact_duplicates(records: Sequence[Record], rank: Sequence[Any]) -> dict[int
 
 
 def compute_signatures(texts: Sequence[str], mode: str, config: DedupConfig, seed: int = 1) -> np.ndarray:
-    """MinHash signature rows for texts (the unit of work an executor parallelizes)."""
-    maker = SignatureMaker(config.num_perm, seed)
-    return maker.signatures([shingle_hashes(t, mode, config) for t in texts])
+    """MinHash signature rows for texts."""
+    return sketch(texts, mode, config, seed)[0]
+
+
+def sketch(
+    texts: Sequence[str], mode: str, config: DedupConfig, seed: int = 1
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """Signature rows and shingle-hash sets for texts (the unit of work an executor parallelizes)."""
+    hashes = batch_shingle_hashes(texts, mode, config)
+    return SignatureMaker(config.num_perm, seed).signatures(hashes), hashes
+
+
+def exact_jaccard(a: np.ndarray, b: np.ndarray) -> float:
+    """Jaccard similarity of two texts' shingle sets, given their shingle hashes."""
+    a, b = np.unique(a), np.unique(b)
+    if not a.size and not b.size:
+        return 1.0
+    inter = np.intersect1d(a, b, assume_unique=True).size
+    return inter / (a.size + b.size - inter)
+
+
+def similarity(i: int, j: int, signatures: np.ndarray, hashes: Sequence[np.ndarray] | None) -> float:
+    """Exact Jaccard when the shingle sets are at hand, else the MinHash estimate."""
+    if hashes is not None:
+        return exact_jaccard(hashes[i], hashes[j])
+    return estimated_jaccard(signatures[i], signatures[j])
 
 
 def confirmed_pairs(
-    candidates: Iterable[tuple[int, int]], signatures: np.ndarray, threshold: float
+    candidates: Iterable[tuple[int, int]],
+    signatures: np.ndarray,
+    threshold: float,
+    hashes: Sequence[np.ndarray] | None = None,
 ) -> list[tuple[int, int]]:
-    """Candidate pairs whose estimated Jaccard similarity reaches the threshold, sorted."""
-    out = {
-        (min(i, j), max(i, j))
-        for i, j in candidates
-        if i != j and estimated_jaccard(signatures[i], signatures[j]) >= threshold
-    }
-    return sorted(out)
+    """Candidate pairs whose similarity reaches the threshold, sorted (LSH alone has false positives)."""
+    unique = {(min(i, j), max(i, j)) for i, j in candidates if i != j}
+    return sorted(p for p in unique if similarity(p[0], p[1], signatures, hashes) >= threshold)
 
 
 def lsh_candidates(signatures: np.ndarray, config: DedupConfig, seed: int = 1) -> list[tuple[int, int]]:
     """Candidate pairs from datasketch's MinHashLSH (the in-process executor's path)."""
-    lsh = MinHashLSH(threshold=config.threshold, num_perm=config.num_perm)
+    lsh = make_lsh(config)
     maker = SignatureMaker(config.num_perm, seed)
     pairs: list[tuple[int, int]] = []
     for i, row in enumerate(signatures):
@@ -263,20 +314,13 @@ def banded_candidates(keys_per_record: Sequence[Sequence[bytes]]) -> list[tuple[
 
 
 def near_duplicates(
-    texts: Sequence[str],
-    config: DedupConfig,
-    rank: Sequence[Any],
-    *,
-    signer: Callable[[Sequence[str], str], np.ndarray] | None = None,
+    texts: Sequence[str], config: DedupConfig, rank: Sequence[Any]
 ) -> tuple[dict[int, int], dict[int, float]]:
-    """Near-duplicate texts; returns ``({dropped: survivor}, {dropped: estimated similarity})``.
-
-    ``signer`` computes signature rows for a list of texts (an executor may run it in parallel).
-    """
+    """Near-duplicate texts, in process; returns ``({dropped: survivor}, {dropped: similarity})``."""
     mode = shingle_mode(texts, config)
-    sign = signer or (lambda ts, m: compute_signatures(ts, m, config))
-    signatures = sign(texts, mode)
-    pairs = confirmed_pairs(lsh_candidates(signatures, config), signatures, config.threshold)
+    signatures, hashes = sketch(texts, mode, config)
+    kept_hashes = hashes if config.verify == "exact" else None
+    pairs = confirmed_pairs(lsh_candidates(signatures, config), signatures, config.threshold, kept_hashes)
     dropped = survivors_from_pairs(len(texts), pairs, rank)
-    sims = {i: estimated_jaccard(signatures[i], signatures[s]) for i, s in dropped.items()}
+    sims = {i: similarity(i, s, signatures, kept_hashes) for i, s in dropped.items()}
     return dropped, sims

@@ -84,8 +84,11 @@ def _normalize_batch(records: list[Record], *, config: CurateConfig) -> list[tup
     ]
 
 
-def _signature_batch(texts: list[str], *, mode: str, config: DedupConfig) -> list[np.ndarray]:
-    return list(dedup.compute_signatures(texts, mode, config))
+def _signature_batch(
+    texts: list[str], *, mode: str, config: DedupConfig
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    signatures, hashes = dedup.sketch(texts, mode, config)
+    return list(zip(signatures, hashes, strict=True))
 
 
 def _band_batch(signatures: list[np.ndarray], *, bands: int, rows: int) -> list[list[bytes]]:
@@ -209,10 +212,11 @@ def curate_records(
     if config.dedup.near and train:
         texts = [dedup.dedup_text(x[0]) for x in train]
         mode = dedup.shingle_mode(texts, config.dedup)
-        sigs = ex.map_batches(
+        sketches = ex.map_batches(
             functools.partial(_signature_batch, mode=mode, config=config.dedup), texts, 1024, "minhash"
         )
-        signatures = np.stack(sigs) if sigs else np.zeros((0, config.dedup.num_perm), dtype=np.uint32)
+        signatures = np.stack([sig for sig, _ in sketches])
+        hashes = [h for _, h in sketches] if config.dedup.verify == "exact" else None
         if ex.name == "ray":
             bands, rows = dedup.lsh_params(config.dedup)
             keys = ex.map_batches(
@@ -226,10 +230,10 @@ def curate_records(
             )
         else:
             candidates = dedup.lsh_candidates(signatures, config.dedup)
-        pairs = dedup.confirmed_pairs(candidates, signatures, config.dedup.threshold)
+        pairs = dedup.confirmed_pairs(candidates, signatures, config.dedup.threshold, hashes)
         ranks = [rank(x) for x in train]
         dropped = dedup.survivors_from_pairs(len(train), pairs, ranks)
-        sims = {k: dedup.estimated_jaccard(signatures[k], signatures[s]) for k, s in dropped.items()}
+        sims = {k: dedup.similarity(k, s, signatures, hashes) for k, s in dropped.items()}
         apply("near_dedup", train, duplicate_verdicts(train, dropped, "near_duplicate", sims))
     else:
         funnel.add("near_dedup", [x[0] for x in train], [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from datasketch import MinHash
 
 from curate import dedup
@@ -96,3 +97,24 @@ def test_connected_components_survivor_independent_of_pair_order() -> None:
     pairs = [(3, 4), (0, 3), (1, 2)]
     assert dedup.survivors_from_pairs(5, pairs, [5, 1, 0, 4, 3]) == {0: 4, 3: 4, 1: 2}
     assert dedup.survivors_from_pairs(5, pairs[::-1], [5, 1, 0, 4, 3]) == {0: 4, 3: 4, 1: 2}
+
+
+def test_batch_hashing_equals_one_text_at_a_time() -> None:
+    texts = [s.lower() for s in SENTENCES] + ["", "ab", "x y"]
+    for mode in ("word", "char"):
+        batch = dedup.batch_shingle_hashes(texts, mode, CONFIG)
+        for text, hashes in zip(texts, batch, strict=True):
+            assert np.array_equal(hashes, dedup.shingle_hashes(text, mode, CONFIG))
+        # Distinct shingles get distinct hashes (on this small set) and match the shingle strings.
+        assert len(set(batch[0].tolist())) == len(set(dedup.shingles(texts[0], mode, CONFIG)))
+
+
+def test_exact_and_estimated_verification_agree_on_clear_cases() -> None:
+    texts = [SENTENCES[0].lower(), SENTENCES[0].lower() + " ja", SENTENCES[3].lower()]
+    for verify in ("exact", "minhash"):
+        dropped, sims = dedup.near_duplicates(texts, DedupConfig(verify=verify), [0, 1, 2])
+        assert dropped == {1: 0}
+        assert 0.8 <= sims[1] <= 1.0
+    a, b = dedup.shingle_hashes(texts[0], "char", CONFIG), dedup.shingle_hashes(texts[1], "char", CONFIG)
+    sa, sb = set(dedup.shingles(texts[0], "char", CONFIG)), set(dedup.shingles(texts[1], "char", CONFIG))
+    assert dedup.exact_jaccard(a, b) == pytest.approx(len(sa & sb) / len(sa | sb))
