@@ -25,6 +25,7 @@ from ingest.mapping import RowMapper
 from synthmix.config.sources import FilesSourceConfig
 from synthmix.errors import SynthmixError
 from synthmix.record import ProvenanceStamp, Record
+from synthmix.redact import redact_text
 from synthmix.store import Rejection
 
 FORMATS = {
@@ -43,6 +44,17 @@ class FileReadResult:
     records: list[Record] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     facts: dict[str, Any] = field(default_factory=dict)
+
+
+def display_path(path: Path) -> str:
+    """A path for records and manifests: relative to the working directory when under it, else with the
+    home directory shortened, so records never carry a user name."""
+    if not path.is_absolute():
+        return str(path)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return redact_text(str(path))
 
 
 def file_format(path: Path, configured: str) -> str:
@@ -102,7 +114,7 @@ def read_files_source(name: str, config: FilesSourceConfig, stamp: ProvenanceSta
         raise SynthmixError(f"sources.{name}.path: file not found: {path}")
     fmt = file_format(path, config.format)
     result = FileReadResult()
-    rel = str(path)
+    rel = display_path(path)
     base_meta = {"path": rel}
     split = config.file_split
 

@@ -23,8 +23,9 @@ from urllib.parse import quote, urlparse
 from tqdm import tqdm
 
 from ingest.cleaner import MATH, clean_article, parse_html, read_saved_page
+from ingest.files import display_path
 from ingest.http_cache import HttpCache
-from ingest.mediawiki import MediaWikiClient, NotCachedError, PageRef
+from ingest.mediawiki import TITLES_PER_QUERY, MediaWikiClient, NotCachedError, PageRef
 from ingest.sentences import SentenceSplitter, build_passages, starts_lowercase
 from synthmix.config.sources import WikipediaSourceConfig
 from synthmix.errors import MissingRequirementError
@@ -186,7 +187,7 @@ class WikipediaReader:
             files = files[: self.config.max_pages]
         pages_ok = 0
         for path in tqdm(files, desc=f"ingest {self.name}", unit="page", disable=not self.progress):
-            rel = _display_path(path)
+            rel = display_path(path)
             try:
                 html = path.read_bytes().decode("utf-8")
             except UnicodeDecodeError as e:
@@ -260,15 +261,13 @@ class WikipediaReader:
                 missing.append(f"category {c.category!r}")
         wanted = _cap(list(dict.fromkeys(wanted)), c)
         refs: dict[str, PageRef] = {}
-        try:
-            refs = client.resolve_titles(wanted)
-        except NotCachedError:
-            # One batch missing means some titles are unknown offline; resolve one by one to name them.
-            for title in wanted:
-                try:
-                    refs.update(client.resolve_titles([title]))
-                except NotCachedError:
-                    missing.append(f"page {title!r}")
+        # Batch by batch, as the client does, so an offline run reuses the cached batches and names the rest.
+        for start in range(0, len(wanted), TITLES_PER_QUERY):
+            batch = wanted[start : start + TITLES_PER_QUERY]
+            try:
+                refs.update(client.resolve_titles(batch))
+            except NotCachedError:
+                missing.extend(f"page {t!r}" for t in batch)
         result = ReadResult()
         seen: set[int] = set()
         pages_ok = 0
@@ -341,13 +340,3 @@ def _cap(wanted: list[str], c: WikipediaSourceConfig) -> list[str]:
     named = list(dict.fromkeys(c.titles))
     rest = [t for t in wanted if t not in named]
     return named + rest[: max(0, c.max_pages - len(named))]
-
-
-def _display_path(path: Path) -> str:
-    """A path for records and manifests: relative to the working directory when possible."""
-    if not path.is_absolute():
-        return str(path)
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return path.name

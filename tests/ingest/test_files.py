@@ -9,7 +9,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ingest.files import read_files_source
+from ingest.files import display_path, read_files_source
 from synthmix.config.base import parse
 from synthmix.config.sources import FilesSourceConfig
 from synthmix.errors import SynthmixError
@@ -40,7 +40,7 @@ def test_tsv_with_language_header_needs_no_mapping():
         None,
         "train",
     )
-    assert first.meta == {"path": str(FIXTURES / "pairs.tsv"), "line": 2}
+    assert first.meta == {"path": display_path(FIXTURES / "pairs.tsv"), "line": 2}
     assert result.rejected == [] and result.facts["format"] == "tsv"
 
 
@@ -153,3 +153,13 @@ def test_utf8_bom_header_is_read(tmp_path: Path):
         "src": "Eins.",
         "tgt": "One.",
     }
+
+
+def test_display_path_is_relative_inside_the_project_and_shortened_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.chdir(tmp_path)
+    assert display_path(tmp_path / "data" / "x.tsv") == "data/x.tsv"
+    assert display_path(Path("rel/x.tsv")) == "rel/x.tsv"
+    monkeypatch.setenv("HOME", "/home/alice")
+    assert display_path(Path("/home/alice/corpora/x.tsv")) == "~/corpora/x.tsv"

@@ -176,7 +176,7 @@ def test_saved_html_dir_yields_prose_only(tmp_path: Path):
     meta = records[0].meta
     assert (meta["title"], meta["pageid"], meta["revid"]) == ("Lyon", 1723, 213547780)
     assert meta["url"] == "https://fr.wikipedia.org/wiki/Lyon" and meta["fetched_at"] is None
-    assert meta["file"] == "Lyon.html"
+    assert meta["file"] == str(pages / "Lyon.html")  # outside the working directory: kept absolute
     reasons = sorted((x.reason, x.record.meta["title"]) for x in read_rejected(layout.ingest("wiki")))
     assert reasons == [("bad_encoding", "Broken"), ("disambiguation", "Mercury")]
     assert manifests["wiki"]["source"]["pages"] == 3
