@@ -230,3 +230,28 @@ def test_flores_preset_needs_both_languages():
 def test_split_conversation():
     assert split_conversation("### Human: Hi### Assistant: Hello### Human: More") == ("Hi", "Hello", 3)
     assert split_conversation("no markers") == ("", "", 0)
+
+
+def test_offline_flag_reads_only_the_cache_and_restores_the_online_state(monkeypatch: pytest.MonkeyPatch):
+    import datasets
+    import huggingface_hub.constants as hub_constants
+
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
+    monkeypatch.setattr(datasets.config, "HF_HUB_OFFLINE", False)
+    monkeypatch.setattr(hub_constants, "HF_HUB_OFFLINE", False)
+    monkeypatch.setenv(
+        "HF_ENDPOINT", "http://127.0.0.1:9"
+    )  # would the loader go online, it would fail slowly
+    start = time.monotonic()
+    with pytest.raises(MissingRequirementError, match=r"'someone/nothing' is not in the local cache"):
+        read_hub_source(
+            "x", hub(dataset="someone/nothing", kind="qa", splits={"train": "train"}), STAMP, offline=True
+        )
+    assert time.monotonic() - start < 10
+    assert datasets.config.HF_HUB_OFFLINE is False and hub_constants.HF_HUB_OFFLINE is False
+
+
+def test_offline_flag_still_reads_a_local_dataset(flores_plus: Path):
+    cfg = hub(preset="flores200", dataset=str(flores_plus), src_lang="deu_Latn", tgt_lang="fra_Latn")
+    assert len(read_hub_source("flores", cfg, STAMP, offline=True).records) == 3
