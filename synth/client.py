@@ -340,6 +340,15 @@ class TransformersBackend:
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.model = llm.model
+        if not Path(llm.model).exists() and os.environ.get("HF_HUB_OFFLINE") != "1":
+            from synthmix.pipeline import HUB_HOST, reachable
+
+            # Fail in seconds, not after the hub client's retry loop, when the hub cannot be reached.
+            if not reachable(HUB_HOST):
+                raise MissingRequirementError(
+                    f"{job_key}.model: {llm.model!r} is not a local directory and {HUB_HOST} cannot be "
+                    "reached; download the model elsewhere and give its directory"
+                )
         try:
             self._tokenizer: Any = AutoTokenizer.from_pretrained(llm.model)
             self._lm: Any = AutoModelForCausalLM.from_pretrained(llm.model)

@@ -164,3 +164,9 @@ def test_transformers_backend_runs_a_job_and_rejects_its_noise(project: Path, ti
     assert manifest["synth"]["stop"]["reason"] == "max_requests"
     assert all(json.loads(json.dumps(x.record.meta))["backend"] == "transformers" for x in rejected)
     assert read_manifest(layout.synth("synthetic"))["synth"]["tokens"]["prompt"] > 0
+
+
+def test_transformers_backend_names_a_missing_model(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(MissingRequirementError, match="synth.x.llm.model: cannot load 'no-org/no-model'"):
+        TransformersBackend(LLMConfig(backend="transformers", model="no-org/no-model"), "synth.x.llm")

@@ -254,3 +254,21 @@ def test_missing_seed_source_names_the_command_to_run(project: Path, server: Cha
         SynthmixError, match=r"synth.synthetic.from: 'flores' has no complete output .*synthmix ingest"
     ):
         run_synth(recipe, Layout(recipe.name, project), progress=False)
+
+
+def test_groq_ratelimit_headers_pause_the_next_request(project: Path, server: ChatServer):
+    def script(n: int, body: dict[str, Any]) -> Reply:
+        headers = {"x-ratelimit-remaining-tokens": "5000", "x-ratelimit-remaining-requests": "99"}
+        if n == 0:  # Groq says the request quota is spent and resets in 0.6 s
+            headers = {"x-ratelimit-remaining-requests": "0", "x-ratelimit-reset-requests": "0.6s"}
+        return Reply(content=good_pairs(body), headers=headers)
+
+    server.script = script
+    recipe = make_recipe(
+        project, JOB.format(llm=llm_table(server.url, concurrency=1)).replace("records = 24", "records = 6")
+    )
+    layout = Layout(recipe.name, project)
+    write_ingest(layout)
+    run_synth(recipe, layout, progress=False)
+    assert len(server.log) == 2
+    assert server.log[1]["t"] - server.log[0]["t"] >= 0.6
