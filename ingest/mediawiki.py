@@ -22,6 +22,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 
@@ -134,6 +135,12 @@ class MediaWikiClient:
         self.stats.waited_seconds += seconds
         time.sleep(seconds)
 
+    def _host_reachable(self) -> bool:
+        from synthmix.pipeline import reachable
+
+        url = urlparse(self.api_url)
+        return reachable(url.hostname or "", url.port or (443 if url.scheme == "https" else 80))
+
     def get(self, params: dict[str, str]) -> tuple[dict[str, Any], str]:
         """One API call (cached): the decoded JSON and when it was fetched from the network."""
         full = {**params, "format": "json", "formatversion": "2", "maxlag": MAXLAG}
@@ -150,12 +157,15 @@ class MediaWikiClient:
             try:
                 response = self.session.get(self.api_url, params=full, timeout=self.timeout)
             except requests.RequestException as e:
-                last_problem = f"{type(e).__name__}: {e}"
+                last_problem = _short_reason(e)
+                # No route or no DNS: retrying cannot help, so say so now instead of after a minute.
+                if isinstance(e, requests.ConnectionError) and not self._host_reachable():
+                    attempt = self.max_retries
                 if attempt < self.max_retries:
                     self._sleep(self._retry_wait(None, attempt), last_problem)
                     continue
                 raise MissingRequirementError(
-                    f"cannot reach {self.api_url} ({last_problem}); check the network or use --offline "
+                    f"cannot reach {self.api_url} ({last_problem}); check the network, or use --offline "
                     "with a filled cache, or html_dir with saved pages"
                 ) from None
             if response.status_code == 429 or response.status_code >= 500:
@@ -308,6 +318,17 @@ class MediaWikiClient:
             html=text,
             fetched_at=fetched_at,
         )
+
+
+def _short_reason(e: requests.RequestException) -> str:
+    text = str(e)
+    if "NameResolutionError" in text or "Name or service not known" in text:
+        return "DNS lookup failed"
+    if "Connection refused" in text:
+        return "connection refused"
+    if isinstance(e, requests.Timeout):
+        return "timed out"
+    return type(e).__name__
 
 
 def _resolve_one(

@@ -129,15 +129,12 @@ def test_parse_of_a_vanished_page_is_none(server, tmp_path: Path):
     assert make_client(server, tmp_path).parse_page(424242) is None
 
 
-def test_unreachable_server_is_a_missing_requirement(tmp_path: Path):
+def test_unreachable_server_fails_at_once_as_a_missing_requirement(tmp_path: Path):
     from synthmix.errors import MissingRequirementError
 
-    client = MediaWikiClient(
-        "http://127.0.0.1:9/w/api.php",
-        cache=HttpCache(tmp_path),
-        max_retries=1,
-        backoff_seconds=0.01,
-        timeout=2,
-    )
-    with pytest.raises(MissingRequirementError, match="cannot reach http://127.0.0.1:9/w/api.php"):
+    client = MediaWikiClient("http://127.0.0.1:9/w/api.php", cache=HttpCache(tmp_path), backoff_seconds=5)
+    with pytest.raises(
+        MissingRequirementError, match=r"cannot reach http://127\.0\.0\.1:9/w/api\.php \(connection refused\)"
+    ):
         client.resolve_titles(["X"])
+    assert client.stats.requests == 1 and client.stats.retries == 0  # no pointless backoff loop
