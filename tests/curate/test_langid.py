@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from curate.langid import iso639_1, judge_records
+from curate.langid import LanguageIdentifier, iso639_1, judge_records
 from synthmix.config.curate import LangIdConfig
 from synthmix.record import Record
 
@@ -70,3 +72,17 @@ def test_langdetect_is_deterministic_when_seeded() -> None:
     first = judge_records(records, LangIdConfig(engine="langdetect", seed=3))
     second = judge_records(records, LangIdConfig(engine="langdetect", seed=3))
     assert first == second
+
+
+def test_default_engine_on_labeled_short_sentences(project_root: Path) -> None:
+    rows = (
+        (project_root / "tests/fixtures/curate/langid_sentences.tsv").read_text(encoding="utf-8").splitlines()
+    )
+    data = [r.split("\t", 1) for r in rows[1:]]
+    assert len({lang for lang, _ in data}) >= 5
+    ident = LanguageIdentifier(
+        LangIdConfig().engine, [lang for lang, _ in data] + list(LangIdConfig().candidates)
+    )
+    results = ident.scores([t for _, t in data], [lang for lang, _ in data])
+    accuracy = sum(best == lang for (_, best, _), (lang, _) in zip(results, data, strict=True)) / len(data)
+    assert accuracy >= 0.95
