@@ -71,6 +71,16 @@ class HubSourceConfig(_SourceCommon):
 
     def __post_init__(self) -> None:
         require(bool(self.dataset or self.preset), "dataset", "a hub source needs a dataset id or a preset")
+        require(
+            self.preset != "flores200" or bool(self.src_lang and self.tgt_lang),
+            "src_lang",
+            "the flores200 preset needs src_lang and tgt_lang, e.g. deu_Latn and fra_Latn",
+        )
+        require(
+            self.preset != "samanantar" or bool(self.tgt_lang or self.config),
+            "tgt_lang",
+            "the samanantar preset needs tgt_lang (e.g. te) or config",
+        )
         require(self.limit >= 0, "limit", f"must be >= 0, got {self.limit}")
 
 

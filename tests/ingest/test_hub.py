@@ -223,8 +223,10 @@ def test_without_offline_env_an_unreachable_hub_is_probed_not_retried(monkeypatc
 
 
 def test_flores_preset_needs_both_languages():
-    with pytest.raises(ConfigError, match="src_lang and tgt_lang"):
-        plan_for(hub(preset="flores200", src_lang="deu_Latn"))
+    with pytest.raises(
+        ConfigError, match=r"^sources\.h\.src_lang: the flores200 preset needs src_lang and tgt_lang"
+    ):
+        hub(preset="flores200", src_lang="deu_Latn")
 
 
 def test_split_conversation():
