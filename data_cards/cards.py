@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import tempfile
+from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -26,16 +27,22 @@ from tqdm import tqdm
 
 from data_cards.metadata import card_metadata
 from data_cards.plots import write_plots
-from data_cards.provenance import lookup, source_facts, synthetic_facts, upstream_manifest
+from data_cards.provenance import (
+    SourceObservations,
+    lookup,
+    source_facts,
+    synthetic_facts,
+    upstream_manifest,
+)
 from data_cards.render import render_body
-from data_cards.stats import dataset_stats, length_values
+from data_cards.stats import StatsAccumulator
 from synthmix.errors import SynthmixError
 from synthmix.hashing import stable_hash
 from synthmix.layout import Layout
 from synthmix.recipe import Recipe
-from synthmix.record import INPUT_FIELDS, OUTPUT_FIELDS, Record
+from synthmix.record import INPUT_FIELDS, OUTPUT_FIELDS
 from synthmix.redact import redact
-from synthmix.store import is_complete, read_manifest, read_records
+from synthmix.store import is_complete, iter_records, read_manifest
 
 log = logging.getLogger(__name__)
 
@@ -64,8 +71,7 @@ def dataset_dirs(layout: Layout, recipe: Recipe | None = None) -> list[Path]:
     return dirs
 
 
-def _length_labels(records: Iterable[Record]) -> dict[str, str]:
-    kinds = sorted({r.kind for r in records})
+def _length_labels(kinds: Iterable[str]) -> dict[str, str]:
     return {
         "input": "/".join(sorted({INPUT_FIELDS[k] for k in kinds})) or "input",
         "output": "/".join(sorted({OUTPUT_FIELDS[k] for k in kinds if k != "passage"})) or "output",
@@ -112,20 +118,34 @@ def _component_funnels(layout: Layout, sources: list[str]) -> dict[str, Any]:
     return out
 
 
+def observe(path: Path, total: int | None = None) -> tuple[StatsAccumulator, dict[str, SourceObservations]]:
+    """One streaming pass over a dataset's records: statistics and per-source provenance observations."""
+    stats = StatsAccumulator()
+    by_source: dict[str, SourceObservations] = defaultdict(SourceObservations)
+    records = iter_records(path)
+    # A progress bar only where reading takes a while (it is the bulk of a big card's time).
+    for r in tqdm(
+        records, total=total, desc=f"card {Path(path).name}", unit="rec", disable=(total or 0) < 100_000
+    ):
+        stats.add(r)
+        by_source[r.source].add(r)
+    return stats, dict(by_source)
+
+
 def build_facts(
-    path: Path, recipe: Recipe | None, layout: Layout, records: list[Record] | None = None
+    path: Path,
+    recipe: Recipe | None,
+    layout: Layout,
+    observed: tuple[StatsAccumulator, dict[str, SourceObservations]] | None = None,
 ) -> dict[str, Any]:
     """Everything a card says about the dataset at ``path``, as plain (unredacted) data."""
     path = Path(path)
     manifest = read_manifest(path)
-    records = read_records(path) if records is None else records
-    stats = dataset_stats(records)
+    acc, by_source = observed or observe(path, lookup(manifest, "counts.records"))
+    stats = acc.result()
     is_mix = manifest.get("stage") == "mix" or path.parent.name == "mix" or "mix" in manifest
     name = manifest.get("name") or path.name
-    by_source: dict[str, list[Record]] = {}
-    for r in records:
-        by_source.setdefault(r.source, []).append(r)
-    sources = [source_facts(recipe, layout, s, rs) for s, rs in sorted(by_source.items())]
+    sources = [source_facts(recipe, layout, s, obs) for s, obs in sorted(by_source.items())]
     synthetic = [
         synthetic_facts(recipe, layout, s["name"], by_source[s["name"]])
         for s in sources
@@ -152,7 +172,7 @@ def build_facts(
         "stats": stats,
         "sources": sources,
         "synthetic": synthetic,
-        "length_labels": _length_labels(records),
+        "length_labels": _length_labels(stats["by_kind"]),
     }
     if is_mix:
         facts["mix"] = _mix_facts(manifest, stats)
@@ -197,9 +217,9 @@ def build_card(
     path: Path, recipe: Recipe | None, layout: Layout, data_prefix: str = ""
 ) -> tuple[dict[str, Any], DatasetCard, dict[str, dict[str, list[int]]]]:
     """(card.json content, README card, raw lengths for plots) for the dataset at ``path``."""
-    records = read_records(path)
-    facts = build_facts(path, recipe, layout, records)
-    facts["plots"] = _plot_names(facts, records)
+    observed = observe(path, lookup(read_manifest(path), "counts.records"))
+    facts = build_facts(path, recipe, layout, observed)
+    facts["plots"] = _plot_names(facts)
     metadata = card_metadata(facts, data_prefix)
     facts["metadata"] = metadata.to_dict()
     card_json = redact(facts)
@@ -208,14 +228,14 @@ def build_card(
     card = DatasetCard(f"---\n{metadata.to_yaml()}\n---\n\n{body}")
     # The README is public text too: one more pass catches a secret or path the facts missed.
     card = DatasetCard(redact(str(card)))
-    return card_json, card, length_values(records)
+    return card_json, card, observed[0].lengths()
 
 
-def _plot_names(facts: dict[str, Any], records: list[Record]) -> dict[str, str]:
+def _plot_names(facts: dict[str, Any]) -> dict[str, str]:
     names = {}
     if facts.get("funnel"):
         names["funnel"] = f"{ASSETS}/funnel.png"
-    if records:
+    if facts["stats"]["records"]:
         names["lengths"] = f"{ASSETS}/lengths.png"
         names["sources"] = f"{ASSETS}/sources.png"
     return names

@@ -202,10 +202,11 @@ def card_metadata(facts: dict[str, Any], data_prefix: str = "") -> DatasetCardDa
         language_creators=lang_creators,
         multilinguality=multilinguality,
         size_categories=[stats["size_category"]],
-        source_datasets=sorted(set(source_datasets)),
-        task_categories=sorted({TASK_CATEGORIES[k] for k in kinds}),
+        # Empty lists are left out rather than written as [] (an empty dataset still gets a valid card).
+        source_datasets=sorted(set(source_datasets)) or None,
+        task_categories=sorted({TASK_CATEGORIES[k] for k in kinds}) or None,
         pretty_name=facts["pretty_name"],
         tags=sorted(set(tags)),
-        configs=configs_for(list(stats["by_split"]), data_prefix),
+        configs=configs_for(list(stats["by_split"]), data_prefix) if stats["by_split"] else None,
     )
     return data

@@ -7,7 +7,8 @@ tried, record meta wins over manifests, manifests win over the current recipe (t
 the manifest says, not by what the recipe says today), and anything absent is ``None`` so the card says
 "not recorded" instead of guessing.
 
-    facts = source_facts(recipe, layout, "flores", records_of_flores)
+    obs = SourceObservations.of(records_of_flores)      # or obs.add(record) while streaming
+    facts = source_facts(recipe, layout, "flores", obs)
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,13 +66,74 @@ def _as_int(value: Any) -> int | None:
     return None
 
 
-def _counted(values: Iterable[Any]) -> dict[str, int]:
-    return dict(sorted(Counter(str(v) for v in values if v not in (None, "")).items()))
+@dataclass
+class SourceObservations:
+    """What the records of one source say about where they came from, gathered in one streaming pass.
+
+    Distinct values and counters only (never the records), so million-record sources stream through.
+    """
+
+    records: int = 0
+    origins: Counter[str] = field(default_factory=Counter)
+    splits: Counter[str] = field(default_factory=Counter)
+    licenses: set[str] = field(default_factory=set)
+    hub_ids: Counter[str] = field(default_factory=Counter)
+    revisions: Counter[str] = field(default_factory=Counter)
+    urls: set[str] = field(default_factory=set)
+    revids: Counter[str] = field(default_factory=Counter)  # "title@revid" -> records
+    models: Counter[str] = field(default_factory=Counter)
+    backends: Counter[str] = field(default_factory=Counter)
+    templates: Counter[tuple[str, str]] = field(default_factory=Counter)
+    sampling: dict[str, Any] | None = None
+    # A request's tokens may be stamped on every record it produced: keyed by request, counted once.
+    request_tokens: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def add(self, r: Record) -> None:
+        self.records += 1
+        self.origins[r.origin] += 1
+        self.splits[r.split] += 1
+        m = r.meta
+        if not m:
+            return
+        if m.get("license"):
+            self.licenses.add(str(m["license"]))
+        hub_id = m.get("hub_id") or m.get("dataset")
+        if hub_id:
+            self.hub_ids[str(hub_id)] += 1
+        if m.get("revision"):
+            self.revisions[str(m["revision"])] += 1
+        if m.get("url"):
+            self.urls.add(str(m["url"]))
+        if m.get("revid"):
+            self.revids[f"{m.get('title') or m.get('url')}@{m['revid']}"] += 1
+        model = lookup(m, "model", "generator_model", "generator.model", "llm.model")
+        if model:
+            self.models[str(model)] += 1
+        backend = lookup(m, "backend", "generator_backend", "generator.backend")
+        if backend:
+            self.backends[str(backend)] += 1
+        template = _template_of(m)
+        if template:
+            self.templates[template] += 1
+        if self.sampling is None:
+            self.sampling = _sampling_of(m)
+        p = _as_int(lookup(m, "prompt_tokens", "tokens.prompt", "usage.prompt_tokens"))
+        c = _as_int(lookup(m, "completion_tokens", "tokens.completion", "usage.completion_tokens"))
+        if p is not None or c is not None:
+            key = lookup(m, "request_id", "request_key", "cache_key")
+            self.request_tokens[str(key) if key else f"record-{self.records}"] = (p or 0, c or 0)
+
+    @classmethod
+    def of(cls, records: Iterable[Record]) -> SourceObservations:
+        obs = cls()
+        for r in records:
+            obs.add(r)
+        return obs
 
 
-def source_origin(recipe: Recipe | None, name: str, records: list[Record]) -> str:
-    if records:
-        origins = {r.origin for r in records}
+def source_origin(recipe: Recipe | None, name: str, obs: SourceObservations) -> str:
+    if obs.records:
+        origins = set(obs.origins)
         return "synthetic" if origins == {"synthetic"} else "real" if origins == {"real"} else "mixed"
     if recipe is not None and name in recipe.synth:
         return "synthetic"
@@ -89,11 +152,12 @@ def _recipe_source_table(recipe: Recipe | None, name: str) -> dict[str, Any]:
     return {}
 
 
-def source_license(recipe: Recipe | None, layout: Layout, name: str, records: list[Record]) -> list[str]:
+def source_license(
+    recipe: Recipe | None, layout: Layout, name: str, obs: SourceObservations | None = None
+) -> list[str]:
     """Licenses of a source: record meta, else its manifest/config; a synthetic source inherits its seed's."""
-    found = sorted({str(r.meta["license"]) for r in records if r.meta.get("license")})
-    if found:
-        return found
+    if obs is not None and obs.licenses:
+        return sorted(obs.licenses)
     stage = "synth" if recipe is not None and name in recipe.synth else "ingest"
     manifest = upstream_manifest(layout, stage, name)
     lic = lookup(manifest, "license", "config.license") or _recipe_source_table(recipe, name).get("license")
@@ -104,13 +168,13 @@ def source_license(recipe: Recipe | None, layout: Layout, name: str, records: li
     if stage == "synth" and recipe is not None:
         seed = recipe.synth[name].from_
         if seed != name:
-            return source_license(recipe, layout, seed, [])
+            return source_license(recipe, layout, seed)
     return []
 
 
-def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list[Record]) -> dict[str, Any]:
+def source_facts(recipe: Recipe | None, layout: Layout, name: str, obs: SourceObservations) -> dict[str, Any]:
     """One row of the sources table: counts, type, origin URLs / Hub id, licenses, revision ids."""
-    origin = source_origin(recipe, name, records)
+    origin = source_origin(recipe, name, obs)
     synthetic = recipe is not None and name in recipe.synth
     stage = "synth" if synthetic else "ingest"
     manifest = upstream_manifest(layout, stage, name)
@@ -120,9 +184,9 @@ def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list
         "name": name,
         "origin": origin,
         "type": "synthetic" if synthetic else lookup(config, "type"),
-        "records": len(records),
-        "by_split": _counted(r.split for r in records),
-        "licenses": source_license(recipe, layout, name, records),
+        "records": obs.records,
+        "by_split": dict(sorted(obs.splits.items())),
+        "licenses": source_license(recipe, layout, name, obs),
         "upstream_records": lookup(manifest, "counts.records"),
         "upstream_output_hash": lookup(manifest, "output_hash"),
     }
@@ -131,17 +195,13 @@ def source_facts(recipe: Recipe | None, layout: Layout, name: str, records: list
         facts["origin_urls"] = []
         return facts
     kind = facts["type"]
-    hub_id = next((r.meta.get("hub_id") or r.meta.get("dataset") for r in records if r.meta), None)
+    hub_id = obs.hub_ids.most_common(1)[0][0] if obs.hub_ids else None
     # ingest writes the Hub facts under manifest["source"]; the other spellings are older/other shapes.
     hub_id = hub_id or lookup(manifest, "source.dataset", "hub_id", "dataset") or lookup(config, "dataset")
-    revision = next((r.meta.get("revision") for r in records if r.meta.get("revision")), None)
+    revision = obs.revisions.most_common(1)[0][0] if obs.revisions else None
     revision = revision or lookup(manifest, "source.revision", "revision", "config.revision")
-    urls = [str(r.meta["url"]) for r in records if r.meta.get("url")]
-    revids = _counted(
-        f"{r.meta.get('title') or r.meta.get('url')}@{r.meta['revid']}"
-        for r in records
-        if r.meta.get("revid")
-    )
+    urls = obs.urls
+    revids = dict(sorted(obs.revids.items()))
     if kind == "hub" or hub_id:
         facts["preset"] = lookup(config, "preset")
         facts["hub_id"] = hub_id or lookup(config, "preset")
@@ -199,7 +259,7 @@ def _sampling_of(meta: dict[str, Any]) -> dict[str, Any] | None:
     return flat or None
 
 
-def _token_totals(manifest: dict[str, Any], records: list[Record]) -> dict[str, Any]:
+def _token_totals(manifest: dict[str, Any], obs: SourceObservations) -> dict[str, Any]:
     """Prompt/completion tokens, requests and cost: the synth manifest's accounting, else record meta."""
     # synth writes manifest["synth"] = {tokens: {prompt, completion, total}, requests: {...}, cost_usd}.
     acct = lookup(manifest, "synth.tokens", "tokens", "usage", "token_accounting") or {}
@@ -219,16 +279,8 @@ def _token_totals(manifest: dict[str, Any], records: list[Record]) -> dict[str, 
     )
     source: str | None = "synth manifest"
     if prompt is None and completion is None:
-        # Per-record meta: a request's tokens may be stamped on each record it produced, so count each
-        # request once when the meta names it.
-        seen: dict[str, tuple[int, int]] = {}
-        for i, r in enumerate(records):
-            p = _as_int(lookup(r.meta, "prompt_tokens", "tokens.prompt", "usage.prompt_tokens"))
-            c = _as_int(lookup(r.meta, "completion_tokens", "tokens.completion", "usage.completion_tokens"))
-            if p is None and c is None:
-                continue
-            key = str(lookup(r.meta, "request_id", "request_key", "cache_key") or f"record-{i}")
-            seen[key] = (p or 0, c or 0)
+        # Per-record meta, each request counted once: only the requests behind this dataset's records.
+        seen = obs.request_tokens
         if seen:
             prompt = sum(p for p, _ in seen.values())
             completion = sum(c for _, c in seen.values())
@@ -247,7 +299,7 @@ def _token_totals(manifest: dict[str, Any], records: list[Record]) -> dict[str, 
 
 
 def synthetic_facts(
-    recipe: Recipe | None, layout: Layout, name: str, records: list[Record]
+    recipe: Recipe | None, layout: Layout, name: str, obs: SourceObservations
 ) -> dict[str, Any]:
     """How a synthetic source was generated: generator, models, templates, sampling, tokens, cost."""
     manifest = upstream_manifest(layout, "synth", name)
@@ -255,15 +307,13 @@ def synthetic_facts(
     llm = dict(lookup(config, "llm") or {})
     for key in ("backend", "model"):  # what the synth stage says it used beats the config
         llm[key] = lookup(manifest, f"synth.{key}") or llm.get(key)
-    models = _counted(
-        lookup(r.meta, "model", "generator_model", "generator.model", "llm.model") for r in records
-    )
-    backends = _counted(lookup(r.meta, "backend", "generator_backend", "generator.backend") for r in records)
-    templates = Counter(t for t in (_template_of(r.meta) for r in records) if t)
-    sampling = next((s for s in (_sampling_of(r.meta) for r in records) if s), None)
+    models = dict(sorted(obs.models.items()))
+    backends = dict(sorted(obs.backends.items()))
+    templates = obs.templates
+    sampling = obs.sampling
     if sampling is None and llm:
         sampling = {k: llm[k] for k in ("temperature", "top_p", "max_tokens", "seed") if k in llm}
-    tokens = _token_totals(manifest, records)
+    tokens = _token_totals(manifest, obs)
     price = lookup(llm, "price") or {}
     if tokens["cost_usd"] is None and tokens["accounting_from"] and price:
         cost = (
@@ -274,16 +324,16 @@ def synthetic_facts(
         tokens["cost_from"] = "recipe price table"
     return {
         "source": name,
-        "records": len(records),
+        "records": obs.records,
         "generator": lookup(config, "generator") or lookup(manifest, "generator"),
         "seeded_from": lookup(config, "from", "from_"),
-        "backends": backends or ({str(llm["backend"]): len(records)} if llm.get("backend") else {}),
-        "models": models or ({str(llm["model"]): len(records)} if llm.get("model") else {}),
+        "backends": backends or ({str(llm["backend"]): obs.records} if llm.get("backend") else {}),
+        "models": models or ({str(llm["model"]): obs.records} if llm.get("model") else {}),
         "models_from": "record meta" if models else ("config" if llm.get("model") else None),
         "templates": [
             {"id": tid, "hash": thash, "records": n} for (tid, thash), n in sorted(templates.items())
         ]
-        or _configured_template(manifest, config, len(records)),
+        or _configured_template(manifest, config, obs.records),
         "sampling": sampling,
         # Tokens and cost are the synth job's: every record it generated, including ones curation dropped.
         "tokens": tokens,

@@ -65,6 +65,8 @@ def _check_dataset(dataset_dir: Path) -> dict[str, Any]:
             "pass a curated source or mix directory such as data/<recipe>/curate/<source>"
         )
     manifest = read_manifest(dataset_dir)
+    if not shard_paths(dataset_dir):
+        raise SynthmixError(f"{dataset_dir}: the dataset has no records; there is nothing to publish")
     for name in (README, CARD_JSON):
         if not (dataset_dir / name).is_file():
             raise SynthmixError(

@@ -92,76 +92,101 @@ def _shares(counter: Counter[str], total: int) -> dict[str, dict[str, float | in
     }
 
 
+class StatsAccumulator:
+    """Statistics over a stream of records: ``add`` each one, then ``result()`` (and ``lengths()`` for plots).
+
+    Only counters and integer lengths are kept, never the records, so a card for a million-record source
+    streams it shard by shard.
+    """
+
+    def __init__(self) -> None:
+        self.total = 0
+        self.by_split: Counter[str] = Counter()
+        self.by_source: Counter[str] = Counter()
+        self.by_origin: Counter[str] = Counter()
+        self.by_kind: Counter[str] = Counter()
+        self.by_language: Counter[str] = Counter()
+        self.languages: Counter[str] = Counter()
+        self.source_origin: dict[str, Counter[str]] = defaultdict(Counter)
+        self.source_split: dict[str, Counter[str]] = defaultdict(Counter)
+        # [side][origin] -> character counts; words likewise.
+        self.chars: dict[str, dict[str, list[int]]] = {
+            "input": defaultdict(list),
+            "output": defaultdict(list),
+        }
+        self.words: dict[str, dict[str, list[int]]] = {
+            "input": defaultdict(list),
+            "output": defaultdict(list),
+        }
+
+    def add(self, r: Record) -> None:
+        self.total += 1
+        self.by_split[r.split] += 1
+        self.by_source[r.source] += 1
+        self.by_origin[r.origin] += 1
+        self.by_kind[r.kind] += 1
+        self.by_language[language_label(r)] += 1
+        self.languages.update(record_languages(r))
+        self.source_origin[r.source][r.origin] += 1
+        self.source_split[r.source][r.split] += 1
+        _, inp, _, out = side_lengths(r)
+        self.chars["input"][r.origin].append(len(inp))
+        self.words["input"][r.origin].append(len(inp.split()))
+        if r.kind != "passage":
+            self.chars["output"][r.origin].append(len(out))
+            self.words["output"][r.origin].append(len(out.split()))
+
+    def lengths(self) -> dict[str, dict[str, list[int]]]:
+        """Raw character lengths by side and origin, for the histograms (not stored in card.json)."""
+        return {side: dict(per) for side, per in self.chars.items() if per}
+
+    def result(self) -> dict[str, Any]:
+        total = self.total
+
+        def lengths(table: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
+            out: dict[str, Any] = {}
+            for side, per_origin in table.items():
+                everything = [v for vals in per_origin.values() for v in vals]
+                if not everything:
+                    continue
+                out[side] = {"all": describe(everything)}
+                out[side].update({origin: describe(vals) for origin, vals in sorted(per_origin.items())})
+            return out
+
+        return {
+            "records": total,
+            "size_category": size_category(total),
+            "by_split": dict(sorted(self.by_split.items())),
+            "by_origin": dict(sorted(self.by_origin.items())),
+            "by_kind": dict(sorted(self.by_kind.items())),
+            "by_language": dict(sorted(self.by_language.items())),
+            "languages": dict(sorted(self.languages.items())),
+            "sources": {
+                name: {
+                    "records": n,
+                    "share": round(n / total, 4) if total else 0.0,
+                    "by_origin": dict(sorted(self.source_origin[name].items())),
+                    "by_split": dict(sorted(self.source_split[name].items())),
+                }
+                for name, n in sorted(self.by_source.items())
+            },
+            "origin_shares": _shares(self.by_origin, total),
+            "length_chars": lengths(self.chars),
+            "length_words": lengths(self.words),
+        }
+
+
 def dataset_stats(records: Iterable[Record]) -> dict[str, Any]:
     """All statistics a card shows, from the records alone (manifests add the funnel and provenance)."""
-    records = list(records)
-    total = len(records)
-    by_split: Counter[str] = Counter()
-    by_source: Counter[str] = Counter()
-    by_origin: Counter[str] = Counter()
-    by_kind: Counter[str] = Counter()
-    by_language: Counter[str] = Counter()
-    languages: Counter[str] = Counter()
-    source_origin: dict[str, Counter[str]] = defaultdict(Counter)
-    source_split: dict[str, Counter[str]] = defaultdict(Counter)
-    # lengths[side][origin] -> list of character counts; words likewise.
-    chars: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
-    words: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
+    acc = StatsAccumulator()
     for r in records:
-        by_split[r.split] += 1
-        by_source[r.source] += 1
-        by_origin[r.origin] += 1
-        by_kind[r.kind] += 1
-        by_language[language_label(r)] += 1
-        languages.update(record_languages(r))
-        source_origin[r.source][r.origin] += 1
-        source_split[r.source][r.split] += 1
-        _, inp, _, out = side_lengths(r)
-        chars["input"][r.origin].append(len(inp))
-        words["input"][r.origin].append(len(inp.split()))
-        if r.kind != "passage":
-            chars["output"][r.origin].append(len(out))
-            words["output"][r.origin].append(len(out.split()))
-
-    def lengths(table: dict[str, dict[str, list[int]]]) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for side, per_origin in table.items():
-            everything = [v for vals in per_origin.values() for v in vals]
-            if not everything:
-                continue
-            out[side] = {"all": describe(everything)}
-            out[side].update({origin: describe(vals) for origin, vals in sorted(per_origin.items())})
-        return out
-
-    return {
-        "records": total,
-        "size_category": size_category(total),
-        "by_split": dict(sorted(by_split.items())),
-        "by_origin": dict(sorted(by_origin.items())),
-        "by_kind": dict(sorted(by_kind.items())),
-        "by_language": dict(sorted(by_language.items())),
-        "languages": dict(sorted(languages.items())),
-        "sources": {
-            name: {
-                "records": n,
-                "share": round(n / total, 4) if total else 0.0,
-                "by_origin": dict(sorted(source_origin[name].items())),
-                "by_split": dict(sorted(source_split[name].items())),
-            }
-            for name, n in sorted(by_source.items())
-        },
-        "origin_shares": _shares(by_origin, total),
-        "length_chars": lengths(chars),
-        "length_words": lengths(words),
-    }
+        acc.add(r)
+    return acc.result()
 
 
 def length_values(records: Iterable[Record]) -> dict[str, dict[str, list[int]]]:
     """Raw character lengths by side and origin, for the histograms (not stored in card.json)."""
-    out: dict[str, dict[str, list[int]]] = {"input": defaultdict(list), "output": defaultdict(list)}
+    acc = StatsAccumulator()
     for r in records:
-        _, inp, _, o = side_lengths(r)
-        out["input"][r.origin].append(len(inp))
-        if r.kind != "passage":
-            out["output"][r.origin].append(len(o))
-    return {side: dict(v) for side, v in out.items() if v}
+        acc.add(r)
+    return acc.lengths()

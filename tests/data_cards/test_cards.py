@@ -7,6 +7,7 @@ import pytest
 from huggingface_hub import DatasetCard, DatasetCardData
 
 from data_cards.cards import card_hash, load_card_json, write_card, write_cards
+from data_cards.publish import write_dry_run
 from synthmix.errors import SynthmixError
 from synthmix.layout import Layout
 from synthmix.recipe import Recipe
@@ -196,6 +197,20 @@ def test_missing_upstream_facts_say_not_recorded(tmp_path: Path, carded: Carded)
     assert meta["task_categories"] == ["text-generation"]
     card = load_card_json(layout.curate("notes"))
     assert "funnel" not in card["plots"] and not (layout.curate("notes") / "assets" / "funnel.png").exists()
+
+
+def test_an_empty_dataset_gets_a_valid_card_but_is_not_published(tmp_path: Path, carded: Carded) -> None:
+    recipe, _, _ = carded
+    layout = Layout("empty", tmp_path)
+    write_dataset(layout.curate("nothing"), [], stage="curate")
+    [readme] = write_cards(recipe, layout)
+    meta = DatasetCard.load(readme).data.to_dict()
+    DatasetCardData(**meta)
+    assert "configs" not in meta and "task_categories" not in meta
+    assert "- **Records:** 0 (no records)" in readme.read_text(encoding="utf-8")
+    assert load_card_json(readme.parent)["plots"] == {}
+    with pytest.raises(SynthmixError, match="no records"):
+        write_dry_run(readme.parent, tmp_path / "out")
 
 
 def test_several_licenses_give_other_with_the_list_in_prose(tmp_path: Path, carded: Carded) -> None:
