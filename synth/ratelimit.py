@@ -101,7 +101,10 @@ class RateLimiter:
     ):
         self._clock = clock
         self._sleep = sleep
-        self.requests = TokenBucket(requests_per_minute / 60.0, 1.0, clock)
+        # requests_per_minute <= 0: no pacing (local generation and recorded answers have no quota).
+        self.requests = (
+            TokenBucket(requests_per_minute / 60.0, 1.0, clock) if requests_per_minute > 0 else None
+        )
         # Ten seconds of tokens may go at once: big generation requests would otherwise never fit.
         self.tokens = (
             TokenBucket(tokens_per_minute / 60.0, max(1.0, tokens_per_minute / 6.0), clock)
@@ -129,7 +132,7 @@ class RateLimiter:
         """Block until one request of about ``estimated_tokens`` may be sent; returns seconds waited."""
         start = self._clock()
         self._wait_pause()
-        wait = self.requests.reserve(1.0)
+        wait = self.requests.reserve(1.0) if self.requests is not None else 0.0
         if self.tokens is not None and estimated_tokens > 0:
             wait = max(wait, self.tokens.reserve(estimated_tokens))
         if wait > 0:

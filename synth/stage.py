@@ -23,7 +23,7 @@ from synth.client import ChatBackend, make_backend
 from synth.generator import Generator
 from synth.instruction import InstructionGenerator
 from synth.qa import QAGenerator
-from synth.ratelimit import LimiterRegistry
+from synth.ratelimit import LimiterRegistry, RateLimiter
 from synth.runner import JobRunner, stats_dict
 from synth.translation import TranslationGenerator
 from synthmix.config.base import as_table
@@ -153,9 +153,12 @@ def _run_job(
             return manifest
     started = time.time()
     llm = job.llm
-    limiter = limiters.get(
-        llm.backend, llm.base_url, llm.model, llm.requests_per_minute, llm.tokens_per_minute
-    )
+    if llm.backend in ("recorded", "transformers"):
+        limiter = RateLimiter(0.0)  # nothing remote to protect: no pacing
+    else:
+        limiter = limiters.get(
+            llm.backend, llm.base_url, llm.model, llm.requests_per_minute, llm.tokens_per_minute
+        )
     runner = JobRunner(
         name, job, generator, backend, cache, limiter, config_hash=config_hash, progress=progress
     )

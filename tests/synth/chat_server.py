@@ -83,6 +83,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(404, {"error": {"message": f"no route {self.path}", "type": "not_found"}}, {})
             return
         n, reply = owner.next_reply(self.path, body, dict(self.headers))
+        owner.enter()
+        try:
+            self._answer(owner, n, body, reply)
+        finally:
+            owner.leave()
+
+    def _answer(self, owner: ChatServer, n: int, body: dict[str, Any], reply: Reply) -> None:
         if reply.delay:
             time.sleep(reply.delay)
         if reply.status != 200:
@@ -154,6 +161,8 @@ class ChatServer:
         self.answer_limit = answer_limit
         self.answered = 0
         self._granted = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self._release = threading.Event()
         self._lock = threading.Lock()
         self._httpd = _Server(("127.0.0.1", 0), _Handler)
@@ -206,6 +215,15 @@ class ChatServer:
                     return n, Reply(status=429, headers={"retry-after": f"{wait:.3f}"})
                 self._level -= 1.0
         return n, self.script(n, body)
+
+    def enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def hold_if_needed(self) -> None:
         """Let the first ``answer_limit`` answers through; hold the rest until ``release()``."""

@@ -272,3 +272,14 @@ def test_groq_ratelimit_headers_pause_the_next_request(project: Path, server: Ch
     run_synth(recipe, layout, progress=False)
     assert len(server.log) == 2
     assert server.log[1]["t"] - server.log[0]["t"] >= 0.6
+
+
+def test_concurrency_is_bounded(project: Path, server: ChatServer):
+    server.script = lambda n, body: Reply(content=good_pairs(body), delay=0.15)
+    llm = llm_table(server.url, concurrency=3)
+    recipe = make_recipe(project, JOB.format(llm=llm).replace("records = 24", "records = 27"))
+    layout = Layout(recipe.name, project)
+    write_ingest(layout)
+    run_synth(recipe, layout, progress=False)
+    assert len(server.log) == 9
+    assert server.max_in_flight == 3

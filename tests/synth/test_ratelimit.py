@@ -100,3 +100,11 @@ def test_registry_shares_one_limiter_per_model():
     reg = LimiterRegistry()
     a = reg.get("groq", "", "m", 30)
     assert reg.get("groq", "", "m", 30) is a and reg.get("groq", "", "other", 30) is not a
+
+
+def test_zero_requests_per_minute_means_no_pacing():
+    clock = FakeClock()
+    limiter = RateLimiter(requests_per_minute=0, clock=clock, sleep=clock.sleep)
+    for _ in range(100):
+        limiter.acquire()
+    assert clock.now == 100.0
