@@ -16,6 +16,7 @@ on Wikipedia prose:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 from dataclasses import dataclass
@@ -81,13 +82,21 @@ def starts_lowercase(text: str) -> bool:
     return bool(stripped) and stripped[0].islower()
 
 
+def base_language(lang: str) -> str:
+    """``de-CH`` / ``de_AT`` -> ``de``."""
+    return re.split(r"[-_]", lang)[0].lower()
+
+
 @functools.cache
 def _tokenizer(lang: str) -> punkt.PunktSentenceTokenizer | None:
-    name = PUNKT_LANGUAGES.get(lang.split("-")[0].lower())
+    name = PUNKT_LANGUAGES.get(lang)
     if name is None:
         return None
     params = punkt.with_nonbreaking_prefixes(punkt.load_model(name), name)
-    params.abbrev_types |= EXTRA_ABBREVIATIONS.get(lang, set())
+    # A new set: the loaded model is cached by the punkt package and shared.
+    params = dataclasses.replace(
+        params, abbrev_types=params.abbrev_types | EXTRA_ABBREVIATIONS.get(lang, set())
+    )
     try:
         rules = punkt.rules_for_language(name)
     except LookupError:
@@ -104,8 +113,8 @@ class SentenceSplitter:
     """Punkt in the page's language; languages without a bundled model fall back to a punctuation rule."""
 
     def __init__(self, lang: str):
-        self.lang = lang
-        self._punkt = _tokenizer(lang)
+        self.lang = base_language(lang)
+        self._punkt = _tokenizer(self.lang)
 
     @property
     def uses_punkt(self) -> bool:

@@ -92,3 +92,17 @@ def test_passages_respect_max_chars_and_keep_long_sentences_whole():
     passages = build_passages(sections, max_sentences=10, max_chars=25)
     assert [p.text for p in passages] == ["Kurz eins. Kurz zwei.", long, "Kurz drei."]
     assert all(len(p.text) <= 25 or p.sentences == 1 for p in passages)
+
+
+def test_regional_language_tags_use_the_base_model():
+    assert SentenceSplitter("de-CH").split("Im 15. Jh. entstand sie. Sie ist alt.") == [
+        "Im 15. Jh. entstand sie.",
+        "Sie ist alt.",
+    ]
+
+
+def test_extra_abbreviations_do_not_leak_into_the_shared_punkt_model():
+    import punkt
+
+    SentenceSplitter("de").split("Warm.")
+    assert "jh" not in punkt.load_model("german").abbrev_types
