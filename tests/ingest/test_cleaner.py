@@ -125,3 +125,23 @@ def test_extra_skip_sections_from_the_recipe():
     html = (FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8")
     titles = [s.title for s in clean_article(html, "de", ("Werk",)).sections]
     assert titles == ["", "Leben", "Leben > Straßburg"]
+
+
+def test_older_headline_markup_and_parsoid_sections():
+    html = (
+        '<div class="mw-parser-output"><p>Einleitung mit einem ganzen Satz.</p>'
+        '<h2><span class="mw-headline" id="Leben">Leben</span><span class="mw-editsection">'
+        '<span class="mw-editsection-bracket">[</span><a href="#">Bearbeiten</a> | <a href="#">Quelltext '
+        'bearbeiten</a><span class="mw-editsection-bracket">]</span></span></h2>'
+        '<div class="thumb tright"><div class="thumbinner">Bildunterschrift mit Satz.</div></div>'
+        "<p>Er lebte in Mainz.</p>"
+        '<section data-mw-section-id="2"><h3 id="Tod">Tod</h3><p>Er starb 1468.</p></section>'
+        '<ul class="gallery mw-gallery-traditional"><li class="gallerybox">Galerie mit Satz.</li></ul>'
+        "</div>"
+    )
+    article = clean_article(html, "de")
+    assert [(s.title, s.blocks) for s in article.sections] == [
+        ("", ["Einleitung mit einem ganzen Satz."]),
+        ("Leben", ["Er lebte in Mainz."]),
+        ("Leben > Tod", ["Er starb 1468."]),
+    ]
