@@ -60,6 +60,8 @@ def parse_items(
         return Parsed(reason="truncated", detail="finish_reason=length (raise llm.max_tokens)")
     if finish_reason == "content_filter":
         return Parsed(reason="refusal", detail="finish_reason=content_filter")
+    if finish_reason == "json_validate_failed":
+        return Parsed(reason="malformed_json", detail="the server's JSON mode rejected the answer")
     body = strip_fence(text).strip()
     if not body:
         return Parsed(reason="empty", detail="the answer has no text")
@@ -69,8 +71,6 @@ def parse_items(
         if is_refusal(body):
             return Parsed(reason="refusal", detail=body[:200])
         return Parsed(reason="malformed_json", detail=f"{e.msg} at char {e.pos}")
-    if finish_reason == "json_validate_failed":
-        return Parsed(reason="malformed_json", detail="the server's JSON mode rejected the answer")
     if not isinstance(data, dict) or not isinstance(data.get(list_key), list):
         got = sorted(data)[:5] if isinstance(data, dict) else type(data).__name__
         return Parsed(

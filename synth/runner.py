@@ -202,7 +202,10 @@ class JobRunner:
                     {
                         "model": self.llm.model,
                         "choices": [
-                            {"message": {"role": "assistant", "content": e.text}, "finish_reason": e.reason}
+                            {
+                                "message": {"role": "assistant", "content": e.text},
+                                "finish_reason": "json_validate_failed",
+                            }
                         ],
                         "usage": {"prompt_tokens": 0, "completion_tokens": 0},
                     }

@@ -47,3 +47,8 @@ def test_bad_items_are_reported_one_by_one():
 def test_refusal_detection_ignores_normal_text():
     assert is_refusal("Sorry, I cannot do that")
     assert not is_refusal("Ich kaufe heute Brot.")
+
+
+def test_json_mode_failures_are_malformed_even_when_the_text_parses():
+    p = parse_items('{"pairs": [{"src": "a", "tgt": "b"}]}', "json_validate_failed", "pairs", KEYS)
+    assert p.reason == "malformed_json" and p.items == []
