@@ -151,6 +151,12 @@ class RateLimiter:
         """Follow Groq's ``x-ratelimit-*`` headers: sync the token bucket, pause when a quota is spent."""
         if not headers:
             return
+        limit_tokens = _number(headers.get("x-ratelimit-limit-tokens"))
+        if limit_tokens and self.tokens is None:
+            # No tokens/min in the recipe: adopt the server's (Groq's limit-tokens is per minute).
+            with self._lock:
+                if self.tokens is None:
+                    self.tokens = TokenBucket(limit_tokens / 60.0, max(1.0, limit_tokens / 6.0), self._clock)
         remaining_tokens = _number(headers.get("x-ratelimit-remaining-tokens"))
         if remaining_tokens is not None:
             if self.tokens is not None:

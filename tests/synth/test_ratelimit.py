@@ -108,3 +108,14 @@ def test_zero_requests_per_minute_means_no_pacing():
     for _ in range(100):
         limiter.acquire()
     assert clock.now == 100.0
+
+
+def test_token_limit_is_adopted_from_groq_headers_when_the_recipe_has_none():
+    clock = FakeClock()
+    limiter = RateLimiter(requests_per_minute=6000, clock=clock, sleep=clock.sleep)
+    assert limiter.tokens is None
+    limiter.observe_headers({"x-ratelimit-limit-tokens": "600", "x-ratelimit-remaining-tokens": "50"})
+    assert limiter.tokens is not None and limiter.tokens.rate == 10.0
+    start = clock.now
+    limiter.acquire(100)  # 50 left, 100 wanted at 10 tokens/s
+    assert clock.now - start == pytest.approx(5.0)
