@@ -20,13 +20,17 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import os
+import random
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
+
+from tqdm import tqdm
 
 from ingest.mapping import RowMapper, short_lang
 from synthmix.config.sources import HubSourceConfig
@@ -253,13 +257,26 @@ def split_conversation(text: str) -> tuple[str, str, int]:
     return human, assistant, len(turns)
 
 
+def presample_size(limit: int) -> int:
+    """Rows kept per split before records are built, when ``limit`` is far below the split's size: enough
+    headroom that dropping duplicates and empty rows still leaves ``limit`` records to sample from."""
+    return math.ceil(1.1 * limit) + 100
+
+
 def read_hub_source(
-    name: str, config: HubSourceConfig, stamp: ProvenanceStamp, *, offline: bool = False
+    name: str,
+    config: HubSourceConfig,
+    stamp: ProvenanceStamp,
+    *,
+    offline: bool = False,
+    seed: int = 13,
+    progress: bool = True,
 ) -> HubReadResult:
     plan = plan_for(config)
     check_reachable(plan.dataset, name, offline)
     splits = plan.splits or _available_splits(plan, name, offline)
     result = HubReadResult()
+    presampled: dict[str, list[int]] = {}
     for hub_split, our_split in splits.items():
         base_meta: dict[str, Any] = {"dataset": plan.dataset, "split": hub_split}
         if plan.revision:
@@ -280,6 +297,14 @@ def read_hub_source(
             base_meta["config"] = f"{src_cfg}+{tgt_cfg}"
         else:
             data = load_split(plan, name, plan.config, hub_split, offline)
+            row_numbers: list[int] | None = None
+            cap = presample_size(config.limit) if config.limit else 0
+            if cap and len(data) > 2 * cap:
+                # Samanantar en-te has ~5M rows; building a record for each to keep 10k wastes minutes and
+                # gigabytes. A seeded sample of row numbers first; the exact, id-ordered limit comes after.
+                row_numbers = sorted(random.Random(seed).sample(range(len(data)), cap))
+                presampled[hub_split] = [cap, len(data)]
+                data = data.select(row_numbers)
             if plan.config:
                 base_meta["config"] = plan.config
             columns = (
@@ -297,13 +322,17 @@ def read_hub_source(
             if plan.conversation:
                 _require_columns(["text"], list(data.column_names), plan, name, hub_split)
                 rows = (_conversation_row(i, row) for i, row in enumerate(_iter_rows(data, ["text"])))
+                if row_numbers:
+                    rows = ((row_numbers[i], row) for i, row in rows)
             else:
                 mapper.check_columns(
                     list(data.column_names), f"Hub dataset {plan.dataset!r} split {hub_split!r}"
                 )
                 wanted = [c for c in dict.fromkeys(mapper.columns.values()) if c in data.column_names]
                 rows = enumerate(_iter_rows(data, wanted))
-        for index, row in rows:
+                if row_numbers:
+                    rows = ((row_numbers[i], row) for i, row in rows)
+        for index, row in tqdm(rows, desc=f"ingest {name} {hub_split}", unit="row", disable=not progress):
             extra = row.pop("_meta", {}) if isinstance(row, dict) else {}
             item = mapper.to_record(row, {**base_meta, "row": index, **extra})
             if isinstance(item, Rejection):
@@ -317,6 +346,8 @@ def read_hub_source(
         "revision": plan.revision,
         "splits": splits,
     }
+    if presampled:
+        result.facts["presampled"] = presampled  # split -> [rows kept, rows in the split]
     return result
 
 

@@ -59,7 +59,13 @@ def _is_current(path: Path, config_hash: str, inputs: dict[str, str]) -> bool:
 
 
 def read_source(
-    name: str, source: SourceConfig, layout: Layout, stamp: ProvenanceStamp, *, offline: bool = False
+    name: str,
+    source: SourceConfig,
+    layout: Layout,
+    stamp: ProvenanceStamp,
+    *,
+    offline: bool = False,
+    seed: int = 13,
 ) -> tuple[list[Record], list[Rejection], dict[str, Any]]:
     """One source's records (all in their source split), rejections and facts for the manifest."""
     if isinstance(source, WikipediaSourceConfig):
@@ -72,7 +78,8 @@ def read_source(
     if isinstance(source, HubSourceConfig):
         from ingest.hub import read_hub_source
 
-        hub = read_hub_source(name, source, stamp, offline=offline)
+        seed = source.split.seed if source.split else seed
+        hub = read_hub_source(name, source, stamp, offline=offline, seed=seed)
         return hub.records, hub.rejected, hub.facts
     from ingest.files import read_files_source
 
@@ -92,7 +99,7 @@ def ingest_source(
         return read_manifest(path)
     started = time.time()
     stamp = ProvenanceStamp("ingest", code_version(), config_hash)
-    records, rejected, facts = read_source(name, source, layout, stamp, offline=offline)
+    records, rejected, facts = read_source(name, source, layout, stamp, offline=offline, seed=recipe.seed)
     records, duplicates = drop_duplicates(records)
     rejected += duplicates
     if not records:

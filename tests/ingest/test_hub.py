@@ -257,3 +257,22 @@ def test_offline_flag_reads_only_the_cache_and_restores_the_online_state(monkeyp
 def test_offline_flag_still_reads_a_local_dataset(flores_plus: Path):
     cfg = hub(preset="flores200", dataset=str(flores_plus), src_lang="deu_Latn", tgt_lang="fra_Latn")
     assert len(read_hub_source("flores", cfg, STAMP, offline=True).records) == 3
+
+
+def test_large_split_with_a_small_limit_is_presampled_by_row(tmp_path: Path):
+    root = tmp_path / "big"
+    root.mkdir()
+    n = 1000
+    pq.write_table(
+        pa.table({"src": [f"Sentence {i}." for i in range(n)], "tgt": [f"Satz {i}." for i in range(n)]}),
+        root / "train.parquet",
+    )
+    cfg = hub(dataset=str(root), src_lang="en", tgt_lang="de", splits={"train": "train"}, limit=10)
+    result = read_hub_source("big", cfg, STAMP, seed=5, progress=False)
+    assert len(result.records) == 111 and result.facts["presampled"] == {"train": [111, n]}
+    # Row numbers in meta are the dataset's, and match the text.
+    assert all(r.fields["src"] == f"Sentence {r.meta['row']}." for r in result.records)
+    again = read_hub_source("big", cfg, STAMP, seed=5, progress=False)
+    assert [r.id for r in again.records] == [r.id for r in result.records]
+    other = read_hub_source("big", cfg, STAMP, seed=6, progress=False)
+    assert [r.id for r in other.records] != [r.id for r in result.records]
