@@ -25,7 +25,7 @@ from typing import Any
 from huggingface_hub import DatasetCard
 from tqdm import tqdm
 
-from data_cards.metadata import card_metadata
+from data_cards.metadata import card_metadata, metadata_problems
 from data_cards.plots import write_plots
 from data_cards.provenance import (
     SourceObservations,
@@ -221,6 +221,9 @@ def build_card(
     facts = build_facts(path, recipe, layout, observed)
     facts["plots"] = _plot_names(facts)
     metadata = card_metadata(facts, data_prefix)
+    problems = metadata_problems(metadata.to_dict())
+    if problems:  # a synthmix bug, not a user error: the card would be rejected by the Hub
+        raise RuntimeError(f"{path}: card metadata the Hub would reject: {'; '.join(problems)}")
     facts["metadata"] = metadata.to_dict()
     card_json = redact(facts)
     card_json["card_hash"] = card_hash(card_json)

@@ -210,3 +210,50 @@ def card_metadata(facts: dict[str, Any], data_prefix: str = "") -> DatasetCardDa
         configs=configs_for(list(stats["by_split"]), data_prefix) if stats["by_split"] else None,
     )
     return data
+
+
+# Values the Hub's dataset-card schema accepts for the keys synthmix writes; DatasetCard.validate() would ask
+# the Hub, which a build machine may not reach, so cards are checked against these locally.
+SIZE_LABELS = frozenset(
+    ["n<1K", "1K<n<10K", "10K<n<100K", "100K<n<1M", "1M<n<10M", "10M<n<100M", "100M<n<1B", "n>1B"]
+)
+CREATORS = frozenset(
+    ["crowdsourced", "expert-generated", "found", "machine-generated", "other", "no-annotation"]
+)
+MULTILINGUALITY = frozenset(["monolingual", "multilingual", "translation", "other"])
+_LANGUAGE = re.compile(r"^[a-z]{2,3}$")
+_SPLIT = re.compile(r"^\w+(\.\w+)*$")
+
+
+def metadata_problems(meta: dict[str, Any]) -> list[str]:
+    """What in a card's YAML the Hub would reject or flag (empty when the metadata is valid)."""
+    problems = []
+    for lang in meta.get("language") or []:
+        if not _LANGUAGE.match(lang):
+            problems.append(f"language {lang!r} is not an ISO 639-1/639-3 code")
+    lic = meta.get("license")
+    if lic is not None and lic not in HUB_LICENSES:
+        problems.append(f"license {lic!r} is not a Hub license id")
+    if lic == "other" and "license_name" in meta and not re.match(r"^[a-z0-9.-]+$", meta["license_name"]):
+        problems.append(f"license_name {meta['license_name']!r} must be lowercase letters, digits, . and -")
+    for size in meta.get("size_categories") or []:
+        if size not in SIZE_LABELS:
+            problems.append(f"size_categories {size!r} is not a Hub size category")
+    for key in ("language_creators", "annotations_creators"):
+        for value in meta.get(key) or []:
+            if value not in CREATORS:
+                problems.append(f"{key} {value!r} is not one of {sorted(CREATORS)}")
+    if meta.get("multilinguality") not in (None, *MULTILINGUALITY):
+        problems.append(
+            f"multilinguality {meta['multilinguality']!r} is not one of {sorted(MULTILINGUALITY)}"
+        )
+    for task in meta.get("task_categories") or []:
+        if task not in TASK_CATEGORIES.values():
+            problems.append(f"task_categories {task!r} is not one synthmix maps to")
+    for config in meta.get("configs") or []:
+        if not config.get("config_name"):
+            problems.append("a configs entry has no config_name")
+        for entry in config.get("data_files") or []:
+            if not _SPLIT.match(str(entry.get("split", ""))) or not entry.get("path"):
+                problems.append(f"configs data_files entry {entry!r} needs a split name and a path")
+    return problems

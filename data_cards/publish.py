@@ -44,6 +44,7 @@ from huggingface_hub import (
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
 from data_cards.cards import ASSETS, CARD_JSON, README, card_hash, load_card_json
+from data_cards.render import LOAD_PLACEHOLDER
 from synthmix.errors import MissingRequirementError, SynthmixError
 from synthmix.redact import redact, redact_text
 from synthmix.store import MANIFEST, REJECTED, is_complete, read_manifest, shard_paths
@@ -123,14 +124,17 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
-def upload_card(dataset_dir: Path) -> DatasetCard:
-    """The README as published: the dataset's card with data_files under data/, redacted again."""
+def upload_card(dataset_dir: Path, repo: str | None = None) -> DatasetCard:
+    """The README as published: data_files under data/, the repo id in the example, redacted again."""
     card = DatasetCard.load(dataset_dir / README)
     metadata = _prefix_configs(card.data.to_dict(), f"{DATA_DIR}/")
-    return DatasetCard(redact_text(str(_card_with_metadata(card, metadata))))
+    text = str(_card_with_metadata(card, metadata))
+    if repo:
+        text = text.replace(f'load_dataset("{LOAD_PLACEHOLDER}")', f'load_dataset("{repo}")')
+    return DatasetCard(redact_text(text))
 
 
-def stage_upload(dataset_dir: Path, out: Path) -> list[str]:
+def stage_upload(dataset_dir: Path, out: Path, repo: str | None = None) -> list[str]:
     """Write the upload folder for ``dataset_dir`` into the new directory ``out``; returns repo paths."""
     dataset_dir = Path(dataset_dir)
     manifest = _check_dataset(dataset_dir)
@@ -140,7 +144,7 @@ def stage_upload(dataset_dir: Path, out: Path) -> list[str]:
     for shard in shard_paths(dataset_dir):
         shutil.copyfile(shard, out / DATA_DIR / shard.name)
         paths.append(f"{DATA_DIR}/{shard.name}")
-    (out / README).write_text(str(upload_card(dataset_dir)), encoding="utf-8")
+    (out / README).write_text(str(upload_card(dataset_dir, repo)), encoding="utf-8")
     card = load_card_json(dataset_dir)
     (out / CARD_JSON).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / MANIFEST).write_text(
@@ -155,7 +159,7 @@ def stage_upload(dataset_dir: Path, out: Path) -> list[str]:
     return sorted(paths)
 
 
-def write_dry_run(dataset_dir: Path, out: Path) -> list[str]:
+def write_dry_run(dataset_dir: Path, out: Path, repo: str | None = None) -> list[str]:
     """``--dry-run OUT``: the upload folder at ``out``, replacing an earlier dry run there (never other files)."""
     out = Path(out)
     if out.exists() and any(out.iterdir()) and not all((out / m).exists() for m in UPLOAD_MARKERS):
@@ -166,7 +170,7 @@ def write_dry_run(dataset_dir: Path, out: Path) -> list[str]:
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     try:
         staged = tmp / "upload"
-        paths = stage_upload(dataset_dir, staged)
+        paths = stage_upload(dataset_dir, staged, repo)
         if out.exists():
             shutil.rmtree(out)
         os.replace(staged, out)
@@ -211,7 +215,7 @@ def publish(
     if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
         raise SynthmixError(f"publish: --repo {repo!r}: expected a Hub dataset id like user/name")
     if dry_run_out is not None:
-        write_dry_run(dataset_dir, dry_run_out)
+        write_dry_run(dataset_dir, dry_run_out, repo)
         log.info("dry run: the upload folder for %s is %s (nothing was sent)", repo, dry_run_out)
         return str(dry_run_out)
     _check_dataset(dataset_dir)  # before asking for a token: a missing card is the first thing to fix
@@ -226,7 +230,7 @@ def publish(
         with tempfile.TemporaryDirectory(prefix="synthmix-publish-") as tmp_name:
             tmp = Path(tmp_name)
             folder = tmp / "upload"
-            paths = stage_upload(dataset_dir, folder)
+            paths = stage_upload(dataset_dir, folder, repo)
             api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
             remote = api.list_repo_files(repo, repo_type="dataset")
             existing = _existing_card(api, repo, remote, tmp)

@@ -13,6 +13,7 @@ from typing import Any
 from data_cards.metadata import HUB_SPLITS, distinct_licenses
 
 NOT_RECORDED = "not recorded"
+LOAD_PLACEHOLDER = "<this repo or folder>"  # publish puts the repo id here
 DECONTAM_LABELS = {
     "removed_all_sources": "Removed across all sources of the recipe",
     "ngram": "n-gram length",
@@ -96,7 +97,7 @@ def _structure(c: dict[str, Any]) -> str:
             "",
             "```python",
             "from datasets import load_dataset",
-            'ds = load_dataset("<this repo or folder>")',
+            f'ds = load_dataset("{LOAD_PLACEHOLDER}")',
             "```",
         ]
     )

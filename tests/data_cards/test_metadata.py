@@ -4,7 +4,13 @@ import pytest
 from huggingface_hub import DatasetCardData
 
 from data_cards.languages import hub_language
-from data_cards.metadata import configs_for, creators, hub_license, license_metadata
+from data_cards.metadata import (
+    configs_for,
+    creators,
+    hub_license,
+    license_metadata,
+    metadata_problems,
+)
 
 
 @pytest.mark.parametrize(
@@ -59,3 +65,28 @@ def test_creators_follow_origin_and_source_type() -> None:
     )
     assert creators([wiki], {"passage"}) == (["crowdsourced"], ["no-annotation"])
     assert creators([{"origin": "real", "type": "files"}], {"qa"}) == (["found"], ["found"])
+
+
+def test_metadata_problems_flag_what_the_hub_rejects() -> None:
+    good = {
+        "language": ["de", "lzh"],
+        "license": "other",
+        "license_name": "samanantar-terms",
+        "size_categories": ["n<1K"],
+        "annotations_creators": ["machine-generated"],
+        "multilinguality": "translation",
+        "task_categories": ["translation"],
+        "configs": configs_for(["train"]),
+    }
+    assert metadata_problems(good) == []
+    bad = {
+        **good,
+        "language": ["deu_Latn"],
+        "license": "CC-BY-SA-4.0",
+        "size_categories": ["tiny"],
+        "annotations_creators": ["robots"],
+        "configs": [{"config_name": "default", "data_files": [{"split": "dev set", "path": "x"}]}],
+    }
+    problems = metadata_problems(bad)
+    assert len(problems) == 5
+    assert any("'deu_Latn'" in p for p in problems) and any("'dev set'" in p for p in problems)

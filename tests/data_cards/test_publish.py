@@ -11,6 +11,7 @@ from datasets import load_dataset
 from huggingface_hub import DatasetCard, DatasetCardData
 from huggingface_hub import constants as hub_constants
 
+from data_cards.cards import write_card
 from data_cards.publish import publish, write_dry_run
 from synthmix.cli import main
 from synthmix.errors import MissingRequirementError, SynthmixError
@@ -110,6 +111,23 @@ def test_publish_refuses_a_dataset_without_a_card(corpus: tuple[Recipe, Layout])
         publish(layout.curate("flores"), "someone/flores", token="hf_x1234567890")
 
 
+def test_publish_refuses_a_stale_or_edited_card(tmp_path: Path, corpus: tuple[Recipe, Layout]) -> None:
+    recipe, layout = corpus
+    path = layout.curate("wiki")
+    write_card(path, recipe, layout)
+    card_file = path / "card.json"
+    card = json.loads(card_file.read_text())
+    # The data was rebuilt after the card was written: the card describes other data.
+    card_file.write_text(json.dumps({**card, "dataset": {**card["dataset"], "output_hash": "0" * 20}}))
+    with pytest.raises(SynthmixError, match="describes other data"):
+        write_dry_run(path, tmp_path / "a")
+    # Someone edited a fact by hand: the card hash no longer matches.
+    card_file.write_text(json.dumps({**card, "name": "edited"}))
+    with pytest.raises(SynthmixError, match="card hash mismatch"):
+        write_dry_run(path, tmp_path / "b")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_publish_new_private_repo_sends_one_commit_with_the_dry_run_files(
     tmp_path: Path, carded: Carded, hub: FakeHub
 ) -> None:
@@ -135,8 +153,9 @@ def test_publish_new_private_repo_sends_one_commit_with_the_dry_run_files(
     assert lines[0]["value"]["summary"] == "synthmix: synthmix cards-fixture: flores"
     sent = {item["value"]["path"]: base64.b64decode(item["value"]["content"]) for item in lines[1:]}
 
-    write_dry_run(layout.curate("flores"), tmp_path / "dry")
+    write_dry_run(layout.curate("flores"), tmp_path / "dry", "alice/flores-de-fr")
     assert sent == _files(tmp_path / "dry")  # exactly the dry-run folder, byte for byte
+    assert b'load_dataset("alice/flores-de-fr")' in sent["README.md"]
     repo = hub.repos["alice/flores-de-fr"]
     assert repo.private and len(repo.commits) == 1
     # No existing card on a new repo: nothing was downloaded.
