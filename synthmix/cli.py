@@ -175,16 +175,26 @@ def cmd_synth(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
 def cmd_curate(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
     from curate.stage import run_curate
 
-    run_curate(recipe, layout, force=args.force, executor=args.executor, ray_address=args.ray_address)
+    manifests = run_curate(
+        recipe, layout, force=args.force, executor=args.executor, ray_address=args.ray_address
+    )
+    for name, manifest in manifests.items():
+        counts = manifest["counts"]
+        reasons = ", ".join(f"{k} {v}" for k, v in counts["rejected_by_reason"].items())
+        print(
+            f"curate {name}: {counts['records']} kept, {counts['rejected']} rejected"
+            + (f" ({reasons})" if reasons else "")
+            + f" -> {layout.curate(name)}"
+        )
     return 0
 
 
 def cmd_mix(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
     from curate.mixing import build_mixes
 
-    for spec in args.mix:
-        recipe.check_mix(spec, "MIX")
-    build_mixes(recipe, layout, args.mix or recipe.mix.build, force=args.force)
+    # build_mixes checks every spec first and raises ConfigError naming MIX for a bad one.
+    for path in build_mixes(recipe, layout, args.mix or recipe.mix.build, force=args.force):
+        print(f"mix {path.name}: {path}")
     return 0
 
 
@@ -209,8 +219,7 @@ def cmd_train(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
         from synthmix.errors import ConfigError
 
         raise ConfigError("MIX: name the mix to train on, e.g. make train MIX=synthetic+flores")
-    if args.mix:
-        recipe.check_mix(args.mix, "MIX")
+    # run_train checks the mix against the recipe and raises ConfigError naming MIX.
     run_train(
         recipe,
         layout,
