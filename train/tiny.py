@@ -36,6 +36,18 @@ CHAT_TEMPLATE = (
 )
 
 DEFAULT_TEXT_FILES = ("samples/parallel/de-fr.tsv",)
+# Prompt boilerplate (train.prompts) joins the tokenizer's training texts so instructions become a few
+# tokens each, as in real vocabularies, instead of dozens of single letters.
+PROMPT_BOILERPLATE = (
+    "Translate from German to French.",
+    "Translate from French to German.",
+    "Translate from English to German.",
+    "Answer the question.",
+    "Answer the question using the passage.\nPassage:\nQuestion:",
+    "### Human: ### Assistant:",
+    "<s>[INST] <<SYS>>\n<</SYS>>\n\n [/INST] </s>",
+    "system\nuser\nassistant\n",
+)
 DEFAULT_TEXT_DIRS = ("samples/wiki",)
 
 
@@ -68,6 +80,7 @@ def build_tiny_model(
     heads: int = 4,
     intermediate: int | None = None,
     seed: int = 0,
+    initializer_range: float = 0.2,
 ) -> Path:
     """Train a tokenizer on ``texts``, build a tiny causal LM, save both under ``out_dir``; returns it."""
     import torch
@@ -76,6 +89,8 @@ def build_tiny_model(
     texts = [t for t in texts if t.strip()]
     if not texts:
         raise ValueError("build_tiny_model needs at least one non-empty text to train the tokenizer")
+    # Repeated so BPE ranks their merges high even beside a larger corpus.
+    texts = texts + list(PROMPT_BOILERPLATE) * max(3, len(texts) // 50)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
 
@@ -103,6 +118,10 @@ def build_tiny_model(
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=False,
+        # 10x the usual 0.02: a random lm_head that small caps every logit near 0, so no adapter could
+        # make the model confident (LoRA leaves the head and the final norm frozen). Pretrained heads are
+        # large too; with this scale a few LoRA steps can memorize, as on a real model.
+        initializer_range=initializer_range,
     )
     config = LlamaConfig(**common) if arch == "llama" else Qwen2Config(**common)
     torch.manual_seed(seed)

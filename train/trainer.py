@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,16 @@ def run_dir_for(
 
 
 # ---------------------------------------------------------------------------------------------- data
+
+
+def check_mix(recipe: Recipe, mix: str) -> None:
+    """``ConfigError`` naming MIX when the spec is malformed or names a source the recipe lacks."""
+    try:
+        recipe.check_mix(mix, "MIX")
+    except SynthmixError:
+        raise
+    except ValueError as e:  # Recipe.check_mix reports unknown sources as a plain ValueError
+        raise ConfigError(str(e)) from None
 
 
 def ensure_mix(recipe: Recipe, layout: Layout, mix: str) -> Path:
@@ -240,21 +251,29 @@ def run_train(
     merge: Path | str | None = None,
     seed: int | None = None,
     run_name: str | None = None,
+    callbacks: Sequence[Any] = (),
 ) -> Path:
-    """Train LoRA on ``mix`` and return the run directory (reused as is when already finished)."""
+    """Train LoRA on ``mix`` and return the run directory (reused as is when already finished).
+
+    ``callbacks`` are extra ``transformers.TrainerCallback`` objects (progress hooks, custom stopping).
+    """
     if merge is not None:
         from train.merge import merge_run
 
         return merge_run(Path(merge))
     if not mix:
         raise ConfigError("MIX: name the mix to train on, e.g. make train MIX=synthetic+flores")
-    recipe.check_mix(mix, "MIX")
+    check_mix(recipe, mix)
     cfg = effective_config(recipe, model, seed)
     run_dir = run_dir_for(recipe, layout, mix, model=model, seed=seed, run_name=run_name)
     if is_finished(run_dir) and not show_masking:
         log.info("run %s is finished (has %s); reusing it", run_dir, RUN_JSON)
         return run_dir
 
+    from train.model import resolve_model
+
+    # Fail on an unloadable model in seconds, before a mix is built or data tokenized.
+    resolve_model(cfg.model, cfg.revision)
     mix_dir = ensure_mix(recipe, layout, mix)
     train_records, dev_records = split_records(
         read_records(mix_dir), dev_fraction=cfg.dev_fraction, seed=recipe.seed, max_dev=cfg.max_dev_examples
@@ -263,7 +282,7 @@ def run_train(
         raise SynthmixError(f"mix {mix_dir} has no train records; check the mix and its sources")
 
     if show_masking:
-        from train.model import load_tokenizer, resolve_model
+        from train.model import load_tokenizer
 
         source, local_only = resolve_model(cfg.model, cfg.revision)
         tokenizer = load_tokenizer(source, revision=cfg.revision, local_only=local_only)
@@ -282,7 +301,9 @@ def run_train(
         sys.stdout.write(render_masking(examples[0], tokenizer, color=sys.stdout.isatty()) + "\n")
         return run_dir
 
-    return _train(recipe, cfg, mix, mix_dir, run_dir, train_records, dev_records, resume=resume)
+    return _train(
+        recipe, cfg, mix, mix_dir, run_dir, train_records, dev_records, resume=resume, callbacks=callbacks
+    )
 
 
 def _train(
@@ -295,6 +316,7 @@ def _train(
     dev_records: list[Record],
     *,
     resume: bool,
+    callbacks: Sequence[Any] = (),
 ) -> Path:
     import torch
     from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
@@ -397,11 +419,9 @@ def _train(
         dataloader_num_workers=0,
         disable_tqdm=False,
     )
-    callbacks = (
-        [EarlyStoppingCallback(cfg.early_stopping_patience, cfg.early_stopping_threshold)]
-        if early_stop
-        else []
-    )
+    all_callbacks = list(callbacks)
+    if early_stop:
+        all_callbacks.append(EarlyStoppingCallback(cfg.early_stopping_patience, cfg.early_stopping_threshold))
     trainer = Trainer(
         model=peft_model,
         args=args,
@@ -409,7 +429,7 @@ def _train(
         eval_dataset=eval_datasets or None,  # type: ignore[arg-type]
         data_collator=CompletionCollator(tokenizer.pad_token_id),
         processing_class=tokenizer,
-        callbacks=callbacks,  # type: ignore[arg-type]
+        callbacks=all_callbacks,
     )
     result = trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
     final_dev = trainer.evaluate() if eval_datasets else {}
