@@ -13,6 +13,7 @@ from typing import Any
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.patches import Patch
 
 FUNNEL_PNG = "funnel.png"
 LENGTHS_PNG = "lengths.png"
@@ -87,13 +88,22 @@ def sources_plot(path: Path, sources: dict[str, dict[str, Any]], title: str) -> 
     for split in splits:
         heights = [sources[n]["by_split"].get(split, 0) for n in names]
         colors = [ORIGIN_COLORS.get(_main_origin(sources[n]), "#718096") for n in names]
-        ax.bar(names, heights, bottom=bottoms, color=colors, hatch=hatches.get(split, "xx"), label=split)
+        ax.bar(
+            names, heights, bottom=bottoms, color=colors, hatch=hatches.get(split, "xx"), edgecolor="white"
+        )
         bottoms = [b + h for b, h in zip(bottoms, heights, strict=True)]
     for x, (name, total) in enumerate(zip(names, bottoms, strict=True)):
         ax.text(x, total, f"{sources[name]['share']:.0%}", ha="center", va="bottom", fontsize=8)
     ax.set_ylabel("records")
     ax.set_title(title)
-    ax.legend(title="split (hatch)", fontsize=8)
+    # Colour says origin, hatch says split: one legend entry for each, drawn as neutral swatches.
+    origins = sorted({_main_origin(sources[n]) for n in names})
+    handles = [Patch(facecolor=ORIGIN_COLORS.get(o, "#718096"), label=o) for o in origins]
+    if len(splits) > 1:
+        handles += [
+            Patch(facecolor="white", edgecolor="black", hatch=hatches.get(s, "xx"), label=s) for s in splits
+        ]
+    ax.legend(handles=handles, fontsize=8, loc="lower right")
     fig.subplots_adjust(left=0.15, right=0.97, bottom=0.12, top=0.88)
     return _save(fig, path)
 
