@@ -264,3 +264,12 @@ def test_card_json_is_plain_json_with_the_readme_facts(carded: Carded) -> None:
     ]
     assert raw["metadata"]["license"] == "cc-by-sa-4.0"
     assert raw["reproduce"]["commands"][0] == "make corpus RECIPE=" + raw["reproduce"]["recipe"]
+
+
+def test_a_carded_dataset_directory_loads_through_its_card(carded: Carded) -> None:
+    from datasets import load_dataset
+
+    _, layout, _ = carded
+    # With README.md present, datasets reads its configs: the split shards, never rejected.parquet.
+    ds = load_dataset(str(layout.curate("flores")))
+    assert {name: len(split) for name, split in ds.items()} == {"train": 4, "validation": 1, "test": 1}
