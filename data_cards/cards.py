@@ -63,8 +63,13 @@ def dataset_dirs(layout: Layout, recipe: Recipe | None = None) -> list[Path]:
     names = recipe.source_names if recipe is not None else []
     dirs = [layout.curate(n) for n in names if is_complete(layout.curate(n))]
     # Curated dirs the recipe no longer names still get a card: they are on disk and may be published.
+    # Hidden names are a writer's temp or moved-aside dirs (synthmix.store), never outputs.
     if curate_root.is_dir():
-        dirs += sorted(p for p in curate_root.iterdir() if p not in dirs and is_complete(p))
+        dirs += sorted(
+            p
+            for p in curate_root.iterdir()
+            if p not in dirs and not p.name.startswith(".") and is_complete(p)
+        )
     mix_root = layout.data / "mix"
     if mix_root.is_dir():
         dirs += sorted(p for p in mix_root.iterdir() if not p.name.startswith(".") and is_complete(p))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from huggingface_hub import DatasetCard, DatasetCardData
 
-from data_cards.cards import card_hash, load_card_json, write_card, write_cards
+from data_cards.cards import card_hash, dataset_dirs, load_card_json, write_card, write_cards
 from data_cards.publish import write_dry_run
 from synthmix.errors import SynthmixError
 from synthmix.layout import Layout
@@ -248,6 +248,12 @@ def test_only_writes_one_dataset_and_incomplete_dirs_are_refused(
     written = write_cards(recipe, layout, only=layout.curate("wiki"))
     assert written == [layout.curate("wiki") / "README.md"]
     assert not (layout.curate("flores") / "README.md").exists()
+    # A writer's temp dir holds a manifest before it is renamed into place: not an output, no card.
+    temp = layout.data / "curate" / ".wiki.tmp-123"
+    temp.mkdir()
+    (temp / "manifest.json").write_text("{}")
+    assert layout.data / "curate" / ".wiki.tmp-123" not in dataset_dirs(layout, recipe)
+    assert len(dataset_dirs(layout, recipe)) == 5
     (tmp_path / "half").mkdir()
     with pytest.raises(SynthmixError, match="no manifest.json"):
         write_cards(recipe, layout, only=tmp_path / "half")
