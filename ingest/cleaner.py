@@ -38,6 +38,8 @@ DROP_CLASSES = frozenset(
         "Inline-Template",  # [citation needed] and friends
         "noprint",
         "hatnote",
+        "hauptartikel",  # German "→ Hauptartikel: ..." and "Siehe auch: ..." pointers
+        "sieheauch",
         "dablink",
         "rellink",
         "navbox",
@@ -45,8 +47,14 @@ DROP_CLASSES = frozenset(
         "vertical-navbox",
         "sidebar",
         "infobox",
+        "infobox_v2",  # French Wikipedia's infobox templates
+        "infobox_v3",
         "metadata",
         "ambox",
+        "ombox",
+        "imbox",
+        "mbox-small",
+        "quotebox",  # pull quotes repeat text from elsewhere
         "side-box",
         "sisterproject",
         "toc",
@@ -67,6 +75,7 @@ DROP_CLASSES = frozenset(
         "normdaten",
         "portalbox",
         "bandeau-container",
+        "bandeau-portail",
         "searchaux",
         "mw-indicators",
     ]

@@ -145,3 +145,18 @@ def test_older_headline_markup_and_parsoid_sections():
         ("Leben", ["Er lebte in Mainz."]),
         ("Leben > Tod", ["Er starb 1468."]),
     ]
+
+
+def test_language_specific_boxes_and_pointers_are_dropped():
+    html = (
+        '<div class="mw-parser-output">'
+        '<div class="infobox_v3 noarchive"><p>INFOBOX Lyon est une ville.</p></div>'
+        '<div class="hauptartikel" role="navigation"><i>Hauptartikel: Geschichte von Mainz ist dort.</i></div>'
+        '<div class="sieheauch"><i>Siehe auch: Mainzer Dom ist dort.</i></div>'
+        '<div class="quotebox"><p>ZITAT Ein schönes Zitat steht hier.</p></div>'
+        '<table class="ombox"><tr><td>BOX Dieser Artikel hat Mängel.</td></tr></table>'
+        "<p>Mainz ist die Hauptstadt von Rheinland-Pfalz.</p>"
+        '<ul id="bandeau-portail" class="bandeau-portail"><li>Portail de Lyon est ici.</li></ul>'
+        "</div>"
+    )
+    assert _all_text(clean_article(html, "de")) == "Mainz ist die Hauptstadt von Rheinland-Pfalz."
