@@ -59,7 +59,15 @@ def test_killed_run_resumes_without_repeating_requests(project: Path):
             stderr=subprocess.PIPE,
         )
         deadline = time.monotonic() + 120  # a safety net so a broken run cannot hang the suite
-        while cached_rows(db) < ANSWERED_BEFORE_KILL and proc.poll() is None and time.monotonic() < deadline:
+
+        def ready() -> bool:
+            # N answers stored by the client, marked by the server, and a later request held in flight.
+            held = any(e["status"] is None for e in list(server.log))
+            return (
+                cached_rows(db) >= ANSWERED_BEFORE_KILL and server.answered >= ANSWERED_BEFORE_KILL and held
+            )
+
+        while not ready() and proc.poll() is None and time.monotonic() < deadline:
             time.sleep(0.05)
         assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
         # More requests are in flight now, held by the server: exactly what a kill -9 loses.
