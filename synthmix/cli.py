@@ -220,7 +220,7 @@ def cmd_train(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
 
         raise ConfigError("MIX: name the mix to train on, e.g. make train MIX=synthetic+flores")
     # run_train checks the mix against the recipe and raises ConfigError naming MIX.
-    run_train(
+    out = run_train(
         recipe,
         layout,
         args.mix,
@@ -229,6 +229,8 @@ def cmd_train(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
         resume=args.resume,
         merge=args.merge,
     )
+    if not args.show_masking:
+        print(f"{'merged model' if args.merge else 'run'}: {out}")
     return 0
 
 

@@ -319,10 +319,11 @@ def _train(
     callbacks: Sequence[Any] = (),
 ) -> Path:
     import torch
-    from transformers import EarlyStoppingCallback, Trainer, TrainingArguments
+    from transformers import EarlyStoppingCallback, ProgressCallback, Trainer, TrainingArguments
 
     from train.model import load_model, pick_compute_dtype
     from train.plots import plot_learning_curve
+    from train.progress import LoggingProgress
 
     started = time.time()
     checkpoints = run_dir / CHECKPOINTS
@@ -431,6 +432,9 @@ def _train(
         processing_class=tokenizer,
         callbacks=all_callbacks,
     )
+    # Trainer's progress callback prints metric dicts to stdout; ours logs them (stdout stays for results).
+    trainer.remove_callback(ProgressCallback)
+    trainer.add_callback(LoggingProgress())
     result = trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
     final_dev = trainer.evaluate() if eval_datasets else {}
 
