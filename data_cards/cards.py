@@ -12,6 +12,7 @@ passes through ``synthmix.redact`` (secrets, absolute paths, user names).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -36,6 +37,8 @@ from data_cards.provenance import (
 )
 from data_cards.render import render_body
 from data_cards.stats import StatsAccumulator
+from synthmix import code_version
+from synthmix.config.base import as_table
 from synthmix.errors import SynthmixError
 from synthmix.hashing import stable_hash
 from synthmix.layout import Layout
@@ -52,9 +55,45 @@ ASSETS = "assets"
 CARD_VERSION = 1
 
 
+# Keys of card.json that are about the card file, not the dataset: left out of the card hash.
+UNHASHED_KEYS = ("card_hash", "build_key")
+
+
 def card_hash(card: dict[str, Any]) -> str:
-    """Stable hash of a card's content, excluding the ``card_hash`` key itself."""
-    return stable_hash({k: v for k, v in card.items() if k != "card_hash"}, length=20)
+    """Stable hash of a card's content, excluding the ``card_hash`` key itself (and the build key)."""
+    return stable_hash({k: v for k, v in card.items() if k not in UNHASHED_KEYS}, length=20)
+
+
+def build_key(path: Path, recipe: Recipe | None, layout: Layout) -> str:
+    """Everything a card is built from, hashed: the dataset's and its upstream manifests (bytes), the
+    recipe parts the card shows, and the code version. An unchanged key means an unchanged card."""
+    manifest = read_manifest(path)
+    sources = sorted(lookup(manifest, "counts.by_source") or {})
+    files = [Path(path) / "manifest.json"]
+    for name in sources:
+        for stage_dir in (layout.ingest(name), layout.synth(name), layout.curate(name)):
+            if is_complete(stage_dir):
+                files.append(stage_dir / "manifest.json")
+    recipe_part = None
+    if recipe is not None:
+        recipe_part = [recipe.name, recipe.description, recipe.path]
+        recipe_part += [as_table(recipe.sources[n]) for n in sources if n in recipe.sources]
+        recipe_part += [as_table(recipe.synth[n]) for n in sources if n in recipe.synth]
+    digests = [hashlib.sha256(f.read_bytes()).hexdigest() for f in files]
+    return stable_hash([CARD_VERSION, code_version(), recipe_part, digests], length=20)
+
+
+def is_card_current(path: Path, recipe: Recipe | None, layout: Layout) -> bool:
+    """The card in ``path`` exists, is complete, and was built from what is there now."""
+    path = Path(path)
+    if not all((path / name).is_file() for name in (README, CARD_JSON)):
+        return False
+    try:
+        card = json.loads((path / CARD_JSON).read_text(encoding="utf-8"))
+    except ValueError:
+        return False
+    plots_there = all((path / p).is_file() for p in (card.get("plots") or {}).values())
+    return plots_there and card.get("build_key") == build_key(path, recipe, layout)
 
 
 def dataset_dirs(layout: Layout, recipe: Recipe | None = None) -> list[Path]:
@@ -232,6 +271,7 @@ def build_card(
     facts["metadata"] = metadata.to_dict()
     card_json = redact(facts)
     card_json["card_hash"] = card_hash(card_json)
+    card_json["build_key"] = build_key(path, recipe, layout)
     body = render_body(card_json)
     card = DatasetCard(f"---\n{metadata.to_yaml()}\n---\n\n{body}")
     # The README is public text too: one more pass catches a secret or path the facts missed.
@@ -288,8 +328,14 @@ def write_card(path: Path, recipe: Recipe | None, layout: Layout) -> Path:
     return path / README
 
 
-def write_cards(recipe: Recipe, layout: Layout, only: Path | None = None) -> list[Path]:
-    """Cards for every complete curated source and mix of ``recipe`` (or only the dataset dir ``only``)."""
+def write_cards(
+    recipe: Recipe, layout: Layout, only: Path | None = None, *, force: bool = False
+) -> list[Path]:
+    """Cards for every complete curated source and mix of ``recipe`` (or only the dataset dir ``only``).
+
+    A card built from the same manifests, recipe and code is kept as it is (``force`` rewrites it), as every
+    stage skips outputs that are current; returns the README of every dataset, written or kept.
+    """
     if only is not None:
         targets = [Path(only)]
     else:
@@ -298,6 +344,10 @@ def write_cards(recipe: Recipe, layout: Layout, only: Path | None = None) -> lis
             log.warning("no complete curated source or mix under %s: nothing to write cards for", layout.data)
     written = []
     for path in tqdm(targets, desc="cards", unit="dataset", disable=len(targets) < 2):
+        if not force and is_complete(path) and is_card_current(path, recipe, layout):
+            log.info("card for %s is current, kept: %s", path.name, path / README)
+            written.append(Path(path) / README)
+            continue
         written.append(write_card(path, recipe, layout))
     return written
 

@@ -279,3 +279,27 @@ def test_a_carded_dataset_directory_loads_through_its_card(carded: Carded) -> No
     # With README.md present, datasets reads its configs: the split shards, never rejected.parquet.
     ds = load_dataset(str(layout.curate("flores")))
     assert {name: len(split) for name, split in ds.items()} == {"train": 4, "validation": 1, "test": 1}
+
+
+def test_current_cards_are_kept_and_changed_inputs_rewrite_them(corpus: tuple[Recipe, Layout]) -> None:
+    recipe, layout = corpus
+    readmes = write_cards(recipe, layout)
+    stamp = {p: p.stat().st_mtime_ns for p in readmes}
+    assert write_cards(recipe, layout) == readmes
+    assert {p: p.stat().st_mtime_ns for p in readmes} == stamp  # nothing rewritten
+    # The synth job is rebuilt (its manifest changes): the cards that show it are rewritten, the rest kept.
+    synth_dir = layout.synth("synthetic")
+    manifest = json.loads((synth_dir / "manifest.json").read_text())
+    manifest["synth"]["tokens"]["prompt"] = 999
+    (synth_dir / "manifest.json").write_text(json.dumps(manifest))
+    write_cards(recipe, layout)
+    changed = {p.parent.name for p in readmes if p.stat().st_mtime_ns != stamp[p]}
+    assert changed == {"synthetic", "flores+synthetic"}
+    assert load_card_json(layout.curate("synthetic"))["synthetic"][0]["tokens"]["prompt_tokens"] == 999
+    # A deleted plot makes the card incomplete: rewritten.
+    (layout.curate("wiki") / "assets" / "lengths.png").unlink()
+    write_cards(recipe, layout)
+    assert (layout.curate("wiki") / "assets" / "lengths.png").is_file()
+    before = readmes[0].stat().st_mtime_ns
+    write_cards(recipe, layout, force=True)
+    assert readmes[0].stat().st_mtime_ns != before
