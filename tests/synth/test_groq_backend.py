@@ -50,7 +50,7 @@ class Script:
         if i == 6:
             return Reply(content=good.content, delay=0.3)
         if i == 7 and attempt == 0:
-            return Reply(content=good.content, delay=1.6)  # longer than the client's 1 s timeout
+            return Reply(content=good.content, delay=2.5)  # longer than the client's 1.5 s timeout
         if i == 8:
             pairs[0] = shown_examples(body)[0]
         if i == 9:
@@ -88,7 +88,7 @@ few_shot = 3
 
 def test_every_scripted_case_is_handled_and_counted(project: Path, server: ChatServer):
     server.script = Script()
-    recipe = make_recipe(project, JOB.format(llm=llm_table(server.url, timeout_s=1.0)))
+    recipe = make_recipe(project, JOB.format(llm=llm_table(server.url, timeout_s=1.5)))
     layout = Layout(recipe.name, project)
     write_ingest(layout)
 
@@ -275,7 +275,7 @@ def test_groq_ratelimit_headers_pause_the_next_request(project: Path, server: Ch
 
 
 def test_concurrency_is_bounded(project: Path, server: ChatServer):
-    server.script = lambda n, body: Reply(content=good_pairs(body), delay=0.15)
+    server.script = lambda n, body: Reply(content=good_pairs(body), delay=0.3)
     llm = llm_table(server.url, concurrency=3)
     recipe = make_recipe(project, JOB.format(llm=llm).replace("records = 24", "records = 27"))
     layout = Layout(recipe.name, project)
