@@ -20,7 +20,7 @@ from bs4 import BeautifulSoup
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ingest.cleaner import clean_article, parse_html  # noqa: E402
+from ingest.cleaner import clean_article, content_html  # noqa: E402
 from ingest.sentences import SentenceSplitter  # noqa: E402
 from ingest.wikipedia import is_prose_sentence  # noqa: E402
 
@@ -47,7 +47,7 @@ def synthmix_sentences(lang: str, html: str) -> list[str]:
     splitter = SentenceSplitter(lang)
     return [
         s
-        for section in clean_article(parse_html(html), lang).sections
+        for section in clean_article(content_html(html), lang).sections
         for block in section.blocks
         for s in splitter.split(block)
         if is_prose_sentence(s, 4)

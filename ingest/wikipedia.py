@@ -22,7 +22,7 @@ from urllib.parse import quote, urlparse
 
 from tqdm import tqdm
 
-from ingest.cleaner import MATH, clean_article, parse_html, read_saved_page
+from ingest.cleaner import MATH, clean_article, content_html, read_saved_page
 from ingest.files import display_path
 from ingest.http_cache import HttpCache
 from ingest.mediawiki import TITLES_PER_QUERY, MediaWikiClient, NotCachedError, PageRef
@@ -198,8 +198,7 @@ class WikipediaReader:
                     )
                 )
                 continue
-            soup = parse_html(html)
-            saved = read_saved_page(path, soup)
+            saved = read_saved_page(path, html)
             if saved.lang and saved.lang != self.config.lang:
                 log.warning(
                     "%s: %s is a %r page, read as %r (lang)", self.name, rel, saved.lang, self.config.lang
@@ -215,7 +214,14 @@ class WikipediaReader:
             if saved.is_redirect:
                 result.rejected.append(self._reject(info, "redirect", f"{rel} is a redirect page"))
                 continue
-            records, rejection = self.page_records(soup, info)
+            if saved.disambiguation:
+                result.rejected.append(
+                    self._reject(
+                        info, "disambiguation", f"{rel}: a disambiguation page lists articles, not prose"
+                    )
+                )
+                continue
+            records, rejection = self.page_records(content_html(html), info)
             result.records.extend(records)
             if rejection:
                 result.rejected.append(rejection)

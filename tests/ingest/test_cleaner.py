@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from ingest.cleaner import MATH, clean_article, parse_html, read_saved_page
+from ingest.cleaner import MATH, clean_article, content_html, read_saved_page
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "ingest" / "html"
 JUNK_MARKERS = (
@@ -71,12 +71,12 @@ def test_math_is_marked_and_list_items_are_kept_as_blocks():
 
 def test_saved_browser_page_reads_only_the_article_body_and_its_ids():
     path = FIXTURES / "lyon_saved.html"
-    soup = parse_html(path.read_text(encoding="utf-8"))
-    page = read_saved_page(path, soup)
+    html = path.read_text(encoding="utf-8")
+    page = read_saved_page(path, html)
     assert (page.title, page.pageid, page.revid, page.lang) == ("Lyon", 1723, 213547780, "fr")
     assert page.url == "https://fr.wikipedia.org/wiki/Lyon"
     assert not page.is_redirect
-    article = clean_article(soup, "fr")
+    article = clean_article(content_html(html), "fr")
     assert [s.title for s in article.sections] == ["", "Histoire"]
     assert (
         article.sections[1].blocks[0].startswith("La colonie romaine de Lugdunum est fondée en 43 av. J.-C.")
@@ -86,7 +86,7 @@ def test_saved_browser_page_reads_only_the_article_body_and_its_ids():
 def test_bare_parse_html_takes_its_title_from_the_file_name(tmp_path: Path):
     path = tmp_path / "Johannes_Gutenberg.html"
     path.write_text((FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8"), encoding="utf-8")
-    page = read_saved_page(path, parse_html(path.read_text(encoding="utf-8")))
+    page = read_saved_page(path, path.read_text(encoding="utf-8"))
     assert (page.title, page.pageid, page.revid, page.url) == ("Johannes Gutenberg", None, None, "")
 
 
@@ -160,3 +160,25 @@ def test_language_specific_boxes_and_pointers_are_dropped():
         "</div>"
     )
     assert _all_text(clean_article(html, "de")) == "Mainz ist die Hauptstadt von Rheinland-Pfalz."
+
+
+def test_content_html_cuts_the_page_chrome_and_keeps_the_article():
+    html = (FIXTURES / "lyon_saved.html").read_text(encoding="utf-8")
+    region = content_html(html)
+    assert region.startswith('<div id="mw-content-text"') and "MENUTEXT" not in region
+    assert "CATLINKS" not in region and "FOOTER" not in region
+    assert "La colonie romaine de Lugdunum" in region
+    bare = (FIXTURES / "gutenberg_parse.html").read_text(encoding="utf-8")
+    assert content_html(bare) == bare
+
+
+def test_saved_page_metadata_survives_attribute_order_and_entities(tmp_path: Path):
+    html = (
+        '<html dir="ltr" lang="en"><head><link href="https://en.wikipedia.org/wiki/AT%26T?a=1&amp;b=2" '
+        'rel="canonical"><script>RLCONF={"wgArticleId":7,"wgCurRevisionId":8,"wgTitle":"AT&T",'
+        '"wgCategories":["All disambiguation pages"],"note":"a }; inside a string"};</script></head></html>'
+    )
+    page = read_saved_page(tmp_path / "x.html", html)
+    assert (page.title, page.pageid, page.revid, page.lang) == ("AT&T", 7, 8, "en")
+    assert page.url == "https://en.wikipedia.org/wiki/AT%26T?a=1&b=2"
+    assert page.disambiguation

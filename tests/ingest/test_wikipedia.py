@@ -183,7 +183,7 @@ def test_saved_html_dir_yields_prose_only(tmp_path: Path):
 
 
 def test_sample_pages_give_prose_sentences_only(project_root: Path, tmp_path: Path):
-    from ingest.cleaner import clean_article, parse_html, read_saved_page
+    from ingest.cleaner import clean_article, content_html, read_saved_page
     from ingest.sentences import SentenceSplitter
 
     folders = sorted((project_root / "samples" / "wiki").glob("*/"))
@@ -192,13 +192,13 @@ def test_sample_pages_give_prose_sentences_only(project_root: Path, tmp_path: Pa
     checked = 0
     for folder in folders:
         for path in sorted(folder.glob("*.html")):
-            soup = parse_html(path.read_text(encoding="utf-8"))
-            page = read_saved_page(path, soup)
+            html = path.read_text(encoding="utf-8")
+            page = read_saved_page(path, html)
             assert page.pageid and page.revid, path
             splitter = SentenceSplitter(folder.name)
             sentences = [
                 s
-                for section in clean_article(soup, folder.name).sections
+                for section in clean_article(content_html(html), folder.name).sections
                 for block in section.blocks
                 for s in splitter.split(block)
                 if is_prose_sentence(s, 4)
