@@ -45,6 +45,7 @@ _ISO3 = {
 }  # fmt: skip
 
 
+@functools.lru_cache(maxsize=1024)
 def iso639_1(code: str | None) -> str | None:
     """``de``, ``deu``, ``deu_Latn``, ``de-DE``, ``zh-Hans`` -> ``de``/``zh``; None when unknown or empty."""
     if not code:

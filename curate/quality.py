@@ -126,8 +126,16 @@ class QualityFilters:
             return True, "", ""  # names and numbers ("Berlin", "1984") are rightly left as they are
         if src == tgt:
             return False, "untranslated", "target identical to source"
-        sim = difflib.SequenceMatcher(None, src, tgt, autojunk=False).ratio()
-        if sim > self.config.max_copy_similarity:
+        limit = self.config.max_copy_similarity
+        # SequenceMatcher is slow; a translation shares few words with its source, so most pairs are
+        # cleared by word overlap before any character comparison.
+        tgt_words = _WORD.findall(tgt)
+        src_words = set(_WORD.findall(src))
+        shared = sum(w in src_words for w in tgt_words) / max(1, len(tgt_words))
+        sim = 0.0
+        if shared >= 0.5:
+            sim = difflib.SequenceMatcher(None, src, tgt, autojunk=False).ratio()
+        if sim > limit:
             return False, "untranslated", f"target copies the source (similarity {sim:.2f})"
         if len(tgt) >= 2 * self.config.copy_min_chars and src in tgt:
             return False, "untranslated", "target contains the source verbatim"
