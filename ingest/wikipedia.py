@@ -247,7 +247,6 @@ class WikipediaReader:
             backoff_seconds=c.backoff_seconds,
             max_retry_wait=c.max_retry_wait,
             timeout=c.timeout,
-            contact=c.contact,
         )
 
     def read_api(self, client: MediaWikiClient | None = None) -> ReadResult:

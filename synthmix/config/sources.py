@@ -108,8 +108,6 @@ class WikipediaSourceConfig(_SourceCommon):
     backoff_seconds: float = 1.0  # first retry wait when the server sends no Retry-After; doubles
     max_retry_wait: float = 60.0  # cap on any single wait, including a server's Retry-After
     timeout: float = 30.0  # seconds per HTTP request
-    # Contact for the User-Agent (Wikimedia asks for one), e.g. "you@example.org"; or set SYNTHMIX_CONTACT.
-    contact: str = ""
 
     def __post_init__(self) -> None:
         require(

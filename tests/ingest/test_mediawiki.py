@@ -18,8 +18,11 @@ def make_client(server: FakeWikiServer, tmp_path: Path, **kwargs) -> MediaWikiCl
     return MediaWikiClient(server.api_url, cache=HttpCache(tmp_path / "http"), **options)
 
 
-def test_every_request_has_user_agent_maxlag_and_json_v2(server, wiki: FakeWiki, tmp_path: Path):
-    make_client(server, tmp_path, contact="ops@example.org").resolve_titles(["Johannes Gutenberg"])
+def test_every_request_has_user_agent_maxlag_and_json_v2(
+    server, wiki: FakeWiki, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("SYNTHMIX_CONTACT", "ops@example.org")
+    make_client(server, tmp_path).resolve_titles(["Johannes Gutenberg"])
     (request,) = wiki.requests
     agent = request["headers"]["User-Agent"]
     assert agent.startswith(f"synthmix/{__version__} (+https://")
