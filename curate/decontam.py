@@ -1,7 +1,8 @@
 """Decontamination: drop training records that overlap an evaluation set.
 
 The eval sets are the splits ingest registered (its manifests' ``eval_splits``, e.g. FLORES devtest as
-``flores:test``). Every side of a record (both sides of a pair, question, answer, context...) is compared
+``flores:test``). Every side of a record (both sides of a pair, question and answer; the context passage
+only with ``include_context``) is compared
 with every side of every eval record: exactly after normalization, and by word n-grams (``ngram`` words,
 lower-cased, punctuation ignored) for sides of at least n words; shorter sides are compared exactly
 only, since a short n-gram index would match half the language. A synthetic record is also dropped when
@@ -39,6 +40,7 @@ class EvalIndex:
 
     ngram: int
     max_overlap: float = 0.0
+    include_context: bool = False
     exact: dict[str, str] = field(default_factory=dict)
     grams: dict[str, str] = field(default_factory=dict)
     ids: dict[str, str] = field(default_factory=dict)
@@ -46,10 +48,10 @@ class EvalIndex:
     @classmethod
     def build(cls, eval_records: Iterable[tuple[str, Record]], config: DecontamConfig) -> EvalIndex:
         """``eval_records``: (eval set name such as ``flores:test``, record)."""
-        index = cls(config.ngram, config.max_overlap)
+        index = cls(config.ngram, config.max_overlap, config.include_context)
         for name, record in eval_records:
             index.ids.setdefault(record.id, name)
-            for text in record.fields.values():
+            for text in index._texts(record).values():
                 key = decontam_key(text or "")
                 if not key:
                     continue
@@ -59,6 +61,9 @@ class EvalIndex:
                     for gram in word_ngrams(words, index.ngram):
                         index.grams.setdefault(gram, name)
         return index
+
+    def _texts(self, record: Record) -> dict[str, str]:
+        return {k: v for k, v in record.fields.items() if v and (self.include_context or k != "context")}
 
     def add_ids(self, ids: Iterable[str], name: str) -> None:
         """Extra ids that mean the same eval record (e.g. its id before normalization changed it)."""
@@ -74,7 +79,7 @@ class EvalIndex:
                         "contaminated_parent",
                         f"provenance parent {parent} ({stamp.stage}) is an eval record of {self.ids[parent]}",
                     )
-        for name, text in sorted(record.fields.items()):
+        for name, text in sorted(self._texts(record).items()):
             key = decontam_key(text or "")
             if not key:
                 continue

@@ -94,6 +94,9 @@ class DecontamConfig:
     ngram: int = 8  # word n-gram length for overlap; sentences shorter than n are compared exactly
     max_overlap: float = 0.0  # share of a side's n-grams allowed in eval sets; 0 = any shared n-gram drops
     eval_sources: list[str] = field(default_factory=list)  # empty = every registered eval split
+    # Also compare QA/instruction contexts (grounding passages). Off by default: QA sets split by question
+    # share passages between train and test, and a shared passage alone does not leak an answer.
+    include_context: bool = False
 
     def __post_init__(self) -> None:
         require(self.ngram >= 1, "ngram", "must be >= 1")

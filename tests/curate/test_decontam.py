@@ -78,3 +78,24 @@ def test_max_overlap_allows_a_share() -> None:
     lenient = EvalIndex.build([("flores:test", EVAL)], DecontamConfig(ngram=8, max_overlap=0.9))
     embedded = pair("Etwas ganz anderes.", "Selon le communiqué : " + DEVTEST_FR[:90] + " et ainsi de suite.")
     assert lenient.contamination(embedded) == ("", "")
+
+
+def test_shared_context_counts_only_when_asked() -> None:
+    passage = (
+        "Johannes Gutenberg wurde um 1400 in Mainz geboren und erfand den Buchdruck mit beweglichen Lettern."
+    )
+
+    def qa(question: str, answer: str, split: str = "train") -> Record:
+        return Record(
+            kind="qa",
+            origin="real",
+            source="qa",
+            split=split,
+            fields={"question": question, "answer": answer, "context": passage},
+        )
+
+    test_item = qa("Wo wurde Gutenberg geboren?", "In Mainz.", split="test")
+    train_item = qa("Was erfand Gutenberg?", "Den Buchdruck mit beweglichen Lettern.")
+    assert EvalIndex.build([("qa:test", test_item)], DecontamConfig()).contamination(train_item) == ("", "")
+    strict = EvalIndex.build([("qa:test", test_item)], DecontamConfig(include_context=True))
+    assert strict.contamination(train_item)[0] == "contaminated"
