@@ -232,3 +232,35 @@ def test_prose_filter_in_other_scripts():
     assert not is_prose_sentence("đây là một đoạn văn ngắn.", 4, "vi")
     assert is_prose_sentence("北京是中华人民共和国的首都。", 4, "zh")
     assert not is_prose_sentence("北京。", 4, "zh")
+
+
+def test_saved_redirect_pages_are_rejected_and_max_pages_caps_files(tmp_path: Path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(FIXTURES / "html" / "gutenberg_parse.html", pages / "A_Gutenberg.html")
+    (pages / "B_Weiterleitung.html").write_text(
+        '<html><head><script>RLCONF={"wgArticleId":3,"wgIsRedirect":true,"wgTitle":"Gutenberg"};</script>'
+        '</head><body><div class="mw-parser-output"><div class="redirectMsg">Weiterleitung nach: '
+        "Johannes Gutenberg</div></div></body></html>",
+        encoding="utf-8",
+    )
+    shutil.copy(FIXTURES / "html" / "gutenberg_parse.html", pages / "C_Kopie.html")
+
+    def ingest(max_pages: int):
+        recipe = tmp_path / f"saved{max_pages}.toml"
+        recipe.write_text(
+            f'name = "saved{max_pages}"\n[sources.wiki]\ntype = "wikipedia"\nlang = "de"\n'
+            f'html_dir = "{pages}"\nmax_pages = {max_pages}\n',
+            encoding="utf-8",
+        )
+        return run(tmp_path, recipe)
+
+    manifests, layout = ingest(2)
+    assert manifests["wiki"]["source"]["pages"] == 2
+    assert [(x.reason, x.record.meta["pageid"]) for x in read_rejected(layout.ingest("wiki"))] == [
+        ("redirect", 3)
+    ]
+    manifests, layout = ingest(3)
+    # The copy of the same article gives the same passages: rejected as duplicates, never twice in the data.
+    reasons = [x.reason for x in read_rejected(layout.ingest("wiki"))]
+    assert reasons.count("duplicate") == manifests["wiki"]["counts"]["records"] and "redirect" in reasons
