@@ -45,6 +45,7 @@ def qa_script(n: int, body: dict[str, Any]) -> Reply:
         items.append(
             {"question": "Wer hat das Telefon erfunden?", "answer": "Alexander Graham Bell im Jahr 1876."}
         )
+        items.append({"question": "What does the text say about the river?", "answer": sentences[0]})
     return Reply(content=json.dumps({"qa": items}, ensure_ascii=False))
 
 
@@ -67,7 +68,7 @@ def test_qa_records_are_grounded_in_their_passage(project: Path, server: ChatSer
     # 3 passages, 3 requests: a seeded order covers each passage once.
     assert {r.provenance[0].parents[0] for r in records} == set(passages)
     reasons = Counter(x.reason for x in read_rejected(layout.synth("wiki_qa")))
-    assert reasons == {"copied_from_prompt": 1, "ungrounded": 1}
+    assert reasons == {"copied_from_prompt": 1, "ungrounded": 1, "wrong_language": 1}
     prompt = server.log[0]["body"]["messages"][-1]["content"]
     assert "factual, why" in prompt and "German" in prompt
 

@@ -110,6 +110,14 @@ def test_every_scripted_case_is_handled_and_counted(project: Path, server: ChatS
         "untranslated": 1,
         "surplus": 2,
     }
+    by_index = {(x.record.meta["request_index"], x.reason): x for x in read_rejected(out)}
+    # An answer that never became items is kept whole, as the output field of a placeholder record.
+    assert (
+        by_index[(1, "malformed_json")].record.fields["tgt"] == '{"pairs": [{"src": "Guten Morgen", "tgt": '
+    )
+    assert by_index[(11, "malformed_json")].record.fields["tgt"] == "Hier sind die Paare: src=..."
+    assert by_index[(3, "refusal")].record.fields["tgt"].startswith("I'm sorry")
+    assert by_index[(9, "wrong_language")].detail == "tgt is en, expected fr"
     manifest = read_manifest(out)
     assert result["synthetic"]["output_hash"] == manifest["output_hash"]
     req = manifest["synth"]["requests"]
