@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from synth.stage import run_synth
-from synthmix.errors import MissingRequirementError
+from synthmix.errors import MissingRequirementError, SynthmixError
 from synthmix.layout import Layout
 from synthmix.store import read_manifest, read_records, read_rejected
 from tests.synth.chat_server import ChatServer, Reply, good_pairs, pair_for, request_seed
@@ -291,3 +291,23 @@ def test_concurrency_is_bounded(project: Path, server: ChatServer):
     run_synth(recipe, layout, progress=False)
     assert len(server.log) == 9
     assert server.max_in_flight == 3
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "message"),
+    [
+        (401, MissingRequirementError, r"groq rejected the API key from \$GROQ_API_KEY \(401\)"),
+        (404, SynthmixError, r"groq does not know model 'llama-test' \(404\)"),
+    ],
+)
+def test_a_rejected_key_or_unknown_model_stops_at_once(
+    project: Path, server: ChatServer, status: int, error: type[Exception], message: str
+):
+    server.script = lambda n, body: Reply(status=status)
+    recipe = make_recipe(project, JOB.format(llm=llm_table(server.url, concurrency=1)))
+    layout = Layout(recipe.name, project)
+    write_ingest(layout)
+    with pytest.raises(error, match=message):
+        run_synth(recipe, layout, progress=False)
+    assert len(server.log) == 1  # no retries, no further requests
+    assert not layout.synth("synthetic").exists()
