@@ -116,6 +116,8 @@ class WikipediaReader:
         self.offline = offline
         self.progress = progress
         self.splitter = SentenceSplitter(config.lang)
+        # Wikipedia text is CC BY-SA 4.0; a recipe may spell it differently (e.g. "CC-BY-SA-4.0").
+        self.license = config.license or LICENSE
 
     # -- one page ----------------------------------------------------------------------------------------
 
@@ -126,7 +128,7 @@ class WikipediaReader:
             source=self.name,
             fields={},
             lang=self.config.lang,
-            meta=page.meta(),
+            meta={**page.meta(), "license": self.license},
             provenance=(self.stamp,),
         )
         return Rejection(record, reason, detail)
@@ -164,7 +166,13 @@ class WikipediaReader:
                 source=self.name,
                 fields={"text": p.text},
                 lang=self.config.lang,
-                meta={**page.meta(), "section": p.section, "passage": i, "sentences": p.sentences},
+                meta={
+                    **page.meta(),
+                    "license": self.license,
+                    "section": p.section,
+                    "passage": i,
+                    "sentences": p.sentences,
+                },
                 provenance=(self.stamp,),
             )
             for i, p in enumerate(passages)

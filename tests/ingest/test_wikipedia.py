@@ -264,3 +264,17 @@ def test_saved_redirect_pages_are_rejected_and_max_pages_caps_files(tmp_path: Pa
     # The copy of the same article gives the same passages: rejected as duplicates, never twice in the data.
     reasons = [x.reason for x in read_rejected(layout.ingest("wiki"))]
     assert reasons.count("duplicate") == manifests["wiki"]["counts"]["records"] and "redirect" in reasons
+
+
+def test_recipe_license_overrides_the_default(tmp_path: Path):
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    shutil.copy(FIXTURES / "html" / "gutenberg_parse.html", pages / "Johannes_Gutenberg.html")
+    recipe = tmp_path / "lic.toml"
+    body = f'name = "lic"\n[sources.wiki]\ntype = "wikipedia"\nlang = "de"\nhtml_dir = "{pages}"\n'
+    recipe.write_text(body, encoding="utf-8")
+    _, layout = run(tmp_path, recipe)
+    assert {r.meta["license"] for r in read_records(layout.ingest("wiki"))} == {"CC BY-SA 4.0"}
+    recipe.write_text(body + 'license = "CC-BY-SA-4.0"\n', encoding="utf-8")
+    _, layout = run(tmp_path, recipe)
+    assert {r.meta["license"] for r in read_records(layout.ingest("wiki"))} == {"CC-BY-SA-4.0"}
