@@ -170,3 +170,25 @@ def test_transformers_backend_names_a_missing_model(monkeypatch: pytest.MonkeyPa
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(MissingRequirementError, match="synth.x.llm.model: cannot load 'no-org/no-model'"):
         TransformersBackend(LLMConfig(backend="transformers", model="no-org/no-model"), "synth.x.llm")
+
+
+def test_recorded_backend_stops_cleanly_when_its_answers_run_out(project: Path):
+    answer = {
+        "model": "hand-written",
+        "choices": [
+            {"message": {"role": "assistant", "content": good_pairs({"seed": 1})}, "finish_reason": "stop"}
+        ],
+    }
+    second = json.loads(json.dumps(answer))
+    second["choices"][0]["message"]["content"] = good_pairs({"seed": 2})
+    path = project / "answers.jsonl"
+    path.write_text(json.dumps(answer) + "\n" + json.dumps(second) + "\n", encoding="utf-8")
+    llm = f'backend = "recorded"\nmodel = "hand-written"\nresponses = "{path}"'
+    recipe = make_recipe(project, JOB.format(llm=llm).replace("records = 6", "records = 9"))
+    layout = Layout(recipe.name, project)
+    write_ingest(layout)
+    manifest = run_synth(recipe, layout, progress=False)["synthetic"]
+    stop = manifest["synth"]["stop"]
+    assert stop["reason"] == "recorded_responses_exhausted" and stop["limit"] == 2
+    assert (stop["records"], stop["target_records"], stop["requests_done"]) == (6, 9, 2)
+    assert manifest["synth"]["this_run"]["limiter_wait_s"] < 1  # recorded answers are not paced
