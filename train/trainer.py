@@ -306,6 +306,15 @@ def run_train(
     )
 
 
+def _portable(path: Path, run_dir: Path) -> str:
+    """``path`` relative to the synthmix home (the folder holding runs/ and data/), not absolute."""
+    home = run_dir.parent.parent.parent  # <home>/runs/<recipe>/<run id>
+    try:
+        return str(path.resolve().relative_to(home.resolve()))
+    except ValueError:
+        return str(path)
+
+
 def _train(
     recipe: Recipe,
     cfg: TrainConfig,
@@ -472,7 +481,7 @@ def _train(
             "compute_dtype": str(dtype).removeprefix("torch."),
             "memory_footprint_mb": round(model.get_memory_footprint() / 2**20, 3),
         },
-        "mix": {"spec": parse_mix(mix).canonical, "dir": str(mix_dir), **mix_facts(mix_dir)},
+        "mix": {"spec": parse_mix(mix).canonical, "dir": _portable(mix_dir, run_dir), **mix_facts(mix_dir)},
         "seed": cfg.seed,
         "train_config": as_table(cfg),
         "train_config_hash": stable_hash(as_table(cfg)),

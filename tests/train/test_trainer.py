@@ -39,6 +39,7 @@ def test_qlora_memorizes_and_writes_a_complete_run(make_project: MakeProject) ->
     assert info["global_step"] == 16
     assert info["base_model"]["quantization"] == "4bit"
     assert info["mix"] == {**info["mix"], "spec": "flores", "mix_id": "mix-fixture-1", "card_hash": "none"}
+    assert info["mix"]["dir"] == "data/train-fixture/mix/flores"
     assert info["data"]["train"]["examples"] == 8 and info["data"]["dev"]["examples"] == 2
     assert info["data"]["train"]["truncated"] == 0
     assert info["tokens_seen"] > 16 * 4 * 15  # non-padding tokens of 16 batches of 4 examples
@@ -159,7 +160,9 @@ def test_two_source_mix_reports_dev_loss_per_source(make_project: MakeProject) -
             "train.scheduler='cosine_with_restarts'",
         ],
     )
+    (layout.mix("flores+qa") / "card.json").write_text(json.dumps({"card_hash": "card-abc"}), encoding="utf-8")
     info = read_run(run_train(recipe, layout, "qa+flores"))
+    assert info["mix"]["card_hash"] == "card-abc"
     assert {"dev_loss", "dev_flores_loss", "dev_qa_loss"} <= set(info["metrics"])
     assert info["packed_rows"] < info["data"]["train"]["examples"]
     assert set(info["data"]["train"]["by_source"]) == {"flores", "qa"}
