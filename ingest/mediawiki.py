@@ -19,7 +19,7 @@ import logging
 import os
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlparse
@@ -78,7 +78,6 @@ class ClientStats:
     cache_hits: int = 0
     retries: int = 0
     waited_seconds: float = 0.0
-    not_cached: list[str] = field(default_factory=list)
 
 
 class MediaWikiClient:

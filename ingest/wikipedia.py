@@ -345,7 +345,13 @@ class WikipediaReader:
         return result
 
     def read(self) -> ReadResult:
-        return self.read_html_dir() if self.config.html_dir else self.read_api()
+        if self.config.html_dir:
+            return self.read_html_dir()
+        client = self.client()
+        try:
+            return self.read_api(client)
+        finally:
+            client.cache.close()
 
 
 def _cap(wanted: list[str], c: WikipediaSourceConfig) -> list[str]:
