@@ -207,34 +207,19 @@ def curate_records(
     else:
         funnel.add("exact_dedup", [x[0] for x in train], [])
 
-    # 3. near dedup (train only)
+    # 3. near dedup (train only), per kind: a passage and a sentence pair are never near-duplicates,
+    # and each kind gets the shingles that suit its length under "auto".
     train = split_train(current)
     if config.dedup.near and train:
-        texts = [dedup.dedup_text(x[0]) for x in train]
-        mode = dedup.shingle_mode(texts, config.dedup)
-        sketches = ex.map_batches(
-            functools.partial(_signature_batch, mode=mode, config=config.dedup), texts, 1024, "minhash"
-        )
-        signatures = np.stack([sig for sig, _ in sketches])
-        hashes = [h for _, h in sketches] if config.dedup.verify == "exact" else None
-        if ex.name == "ray":
-            bands, rows = dedup.lsh_params(config.dedup)
-            keys = ex.map_batches(
-                functools.partial(_band_batch, bands=bands, rows=rows), list(signatures), 1024, "lsh bands"
-            )
-            candidates = dedup.banded_candidates(
-                [
-                    k if int(s.min()) != np.iinfo(np.uint32).max else []
-                    for k, s in zip(keys, signatures, strict=True)
-                ]
-            )
-        else:
-            candidates = dedup.lsh_candidates(signatures, config.dedup)
-        pairs = dedup.confirmed_pairs(candidates, signatures, config.dedup.threshold, hashes)
-        ranks = [rank(x) for x in train]
-        dropped = dedup.survivors_from_pairs(len(train), pairs, ranks)
-        sims = {k: dedup.similarity(k, s, signatures, hashes) for k, s in dropped.items()}
-        apply("near_dedup", train, duplicate_verdicts(train, dropped, "near_duplicate", sims))
+        verdicts_n: dict[int, tuple[str, str]] = {}
+        for kind in sorted({x[0].kind for x in train}):
+            members = [k for k, x in enumerate(train) if x[0].kind == kind]
+            group = [train[k] for k in members]
+            dropped, sims = _near_duplicates(group, [rank(x) for x in group], config.dedup, ex)
+            for k, (reason, detail) in duplicate_verdicts(group, dropped, "near_duplicate", sims).items():
+                train[members[k]] = group[k]  # carries the duplicate_of meta
+                verdicts_n[members[k]] = (reason, detail)
+        apply("near_dedup", train, verdicts_n)
     else:
         funnel.add("near_dedup", [x[0] for x in train], [])
 
@@ -290,6 +275,38 @@ def curate_records(
     kept = [r for r, _, _ in current]
     upstream_ids = [orig for _, _, orig in current]
     return CurateResult(kept, rejected, funnel, eval_sets, removed, languages, upstream_ids)
+
+
+def _near_duplicates(
+    items: list[tuple[Record, int, str]], ranks: list[Any], config: DedupConfig, ex: Executor
+) -> tuple[dict[int, int], dict[int, float]]:
+    """Near-duplicates among one kind's records: ``({dropped: survivor}, {dropped: similarity})``.
+
+    Signatures are computed by the executor; in process, candidates come from datasketch's MinHashLSH,
+    on Ray from band keys computed by the workers and bucketed here. Both use the same bands, so both
+    find the same pairs; candidates are then verified and grouped into connected components.
+    """
+    texts = [dedup.dedup_text(x[0]) for x in items]
+    mode = dedup.shingle_mode(texts, config)
+    sketches = ex.map_batches(
+        functools.partial(_signature_batch, mode=mode, config=config), texts, 1024, "minhash"
+    )
+    signatures = np.stack([sig for sig, _ in sketches])
+    hashes = [h for _, h in sketches] if config.verify == "exact" else None
+    if ex.name == "ray":
+        bands, rows = dedup.lsh_params(config)
+        keys = ex.map_batches(
+            functools.partial(_band_batch, bands=bands, rows=rows), list(signatures), 1024, "lsh bands"
+        )
+        empty = np.iinfo(np.uint32).max  # a text without shingles has nothing to compare
+        candidates = dedup.banded_candidates(
+            [k if int(s.min()) != empty else [] for k, s in zip(keys, signatures, strict=True)]
+        )
+    else:
+        candidates = dedup.lsh_candidates(signatures, config)
+    pairs = dedup.confirmed_pairs(candidates, signatures, config.threshold, hashes)
+    dropped = dedup.survivors_from_pairs(len(items), pairs, ranks)
+    return dropped, {k: dedup.similarity(k, s, signatures, hashes) for k, s in dropped.items()}
 
 
 # ---- reading inputs and writing outputs -----------------------------------------------------------

@@ -200,3 +200,29 @@ def test_manifest_is_json_without_absolute_paths(
     text = (layout.curate("flores") / "manifest.json").read_text(encoding="utf-8")
     assert str(layout.root) not in text
     assert json.loads(text)["executor"] == "local"
+
+
+def test_near_dedup_picks_shingles_per_kind(make_recipe: Callable[..., Recipe]) -> None:
+    """Long passages must not push short pairs onto word shingles, where a one-word edit hides a copy."""
+    from curate.stage import curate_records
+
+    passages = [
+        Record(
+            kind="passage", origin="real", source="wiki", fields={"text": f"{PASSAGE} Absatz {i}."}, lang="de"
+        )
+        for i in range(0, 50, 10)
+    ]
+    base = pair(
+        "Wir fahren morgen früh mit dem Zug nach Berlin.", "Demain matin, nous prenons le train pour Berlin."
+    )
+    edited = pair(
+        "Wir fahren morgen früh mit dem Zug nach Berlin!",
+        "Demain matin, nous prendrons le train pour Berlin.",
+        source="synthetic",
+    )
+    other = pair("Das Museum ist am Montag geschlossen.", "Le musée est fermé le lundi.")
+    result = curate_records([*passages, base, edited, other], make_recipe(), eval_splits={})
+    reasons = {x.record.id: x.reason for x in result.rejected}
+    assert reasons.get(edited.id) == "near_duplicate"
+    # The passages differ only in their last words: word shingles see them as near-duplicates of each other.
+    assert sum(r == "near_duplicate" for r in reasons.values()) == 1 + 4
