@@ -43,8 +43,9 @@ def dedup_text(record: Record) -> str:
 
 
 def shingle_mode(texts: Sequence[str], config: DedupConfig) -> str:
-    """``word`` or ``char`` for a group of texts; ``auto`` decides once per group by the median length,
-    so near-duplicates on both sides of the length cut-off are still shingled alike."""
+    """``word`` or ``char`` for a group of texts (curate passes one record kind at a time); ``auto``
+    decides once per group by the median length, so near-duplicates on both sides of the length cut-off
+    are still shingled alike."""
     if config.shingle != "auto":
         return config.shingle
     if not texts:
