@@ -38,9 +38,16 @@ COMMAND_STAGES = {
     "card": ["card"],
     "train": ["mix (if missing)", "train"],
     "eval": ["eval"],
-    "compare": ["train (missing runs)", "eval (every condition)", "significance", "report"],
+    "compare": [
+        "corpus (missing outputs)",
+        "train (missing runs)",
+        "eval (every condition)",
+        "significance",
+        "report",
+    ],
 }
-SPENDS_SYNTH = ("corpus", "synth")
+# compare builds a missing corpus first, so its upper bound includes the synth jobs.
+SPENDS_SYNTH = ("corpus", "synth", "compare")
 SPENDS_JUDGE = ("eval", "compare")
 
 

@@ -75,8 +75,11 @@ def test_dry_run_token_estimates_follow_the_command(in_tmp_project: Path, capsys
     assert "estimated API tokens: <= 319320 (135000 prompt, 184320 completion) for `corpus`" in _plan(
         "corpus", "wiki-topic-qa", capsys
     )
-    # Training and evaluation spend no API tokens for a recipe without a judge.
-    assert "estimated API tokens: <= 0 (0 prompt, 0 completion) for `compare`" in _plan(
+    # Training and evaluation spend no API tokens without a judge; compare builds a missing corpus first.
+    assert "estimated API tokens: <= 0 (0 prompt, 0 completion) for `train`" in _plan(
+        "train", "wiki-topic-qa", capsys
+    )
+    assert "estimated API tokens: <= 319320 (135000 prompt, 184320 completion) for `compare`" in _plan(
         "compare", "wiki-topic-qa", capsys
     )
     # The judge: 4 conditions x 80 items (judge.max_items) = 320 requests of (700 + 512) prompt + 512 completion.
