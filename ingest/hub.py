@@ -203,7 +203,7 @@ def load_split(plan: HubPlan, source: str, config_name: str, split: str, offline
         raise MissingRequirementError(f"sources.{source}: cannot load Hub dataset {where}: {e}") from None
     except ValueError as e:
         # Unknown split or config names: datasets lists the valid ones in the message.
-        raise SynthmixError(f"sources.{source}: Hub dataset {plan.dataset!r}: {e}") from None
+        raise SynthmixError(f"sources.{source}: Hub dataset {plan.dataset!r}: {_one_line(e)}") from None
     except Exception as e:
         if type(e).__name__ in ("DatasetNotFoundError", "GatedRepoError", "RepositoryNotFoundError"):
             raise MissingRequirementError(
@@ -223,6 +223,9 @@ def _available_splits(plan: HubPlan, source: str, offline: bool) -> dict[str, st
             names = datasets.get_dataset_split_names(
                 plan.dataset, config_name or None, revision=plan.revision or None
             )
+    except ValueError as e:
+        # e.g. "Config name is missing. Please pick one among the available configs: [...]"
+        raise SynthmixError(f"sources.{source}: Hub dataset {plan.dataset!r}: {_one_line(e)}") from None
     except Exception as e:
         raise MissingRequirementError(
             f"sources.{source}: cannot list the splits of Hub dataset {plan.dataset!r} ({type(e).__name__}: {e})"
@@ -357,6 +360,10 @@ def _iter_rows(data: Any, columns: list[str], batch_size: int = 10_000) -> Itera
     for batch in subset.iter(batch_size=batch_size):
         for values in zip(*(batch[c] for c in columns), strict=True):
             yield dict(zip(columns, values, strict=True))
+
+
+def _one_line(e: BaseException) -> str:
+    return " ".join(str(e).split())
 
 
 def _require_columns(needed: list[str], available: list[str], plan: HubPlan, source: str, split: str) -> None:

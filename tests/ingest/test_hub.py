@@ -276,3 +276,10 @@ def test_large_split_with_a_small_limit_is_presampled_by_row(tmp_path: Path):
     assert [r.id for r in again.records] == [r.id for r in result.records]
     other = read_hub_source("big", cfg, STAMP, seed=6, progress=False)
     assert [r.id for r in other.records] != [r.id for r in result.records]
+
+
+def test_a_dataset_with_configs_needs_one_named(flores_plus: Path):
+    from synthmix.errors import SynthmixError
+
+    with pytest.raises(SynthmixError, match=r"Hub dataset .*flores_plus.*(deu_Latn|config)"):
+        read_hub_source("x", hub(dataset=str(flores_plus), kind="passage", columns={"text": "text"}), STAMP)
