@@ -126,8 +126,6 @@ class JobRunner:
         self._completion_mean = self.llm.max_tokens / 2
         self._json_mode = supports_json_mode(self.llm)
         self._version = code_version()
-        self._next_index = 0
-        self._stop: dict[str, Any] | None = None
 
     # ---- requests -------------------------------------------------------------------------------------
 
@@ -356,8 +354,9 @@ class JobRunner:
         inflight: dict[Future[Outcome], int] = {}
         try:
             while True:
-                self._drive(pool, inflight, outcomes, yields, bar, max_requests, next_index)
-                next_index, stop = self._next_index, self._stop
+                next_index, stop = self._drive(
+                    pool, inflight, outcomes, yields, bar, max_requests, next_index
+                )
                 records, rejections, accepted = self.assemble(outcomes)
                 # Estimates ignore duplicates across answers; the exact count decides whether to ask more.
                 if len(records) >= job.records or stop is not None or next_index >= max_requests:
@@ -417,8 +416,11 @@ class JobRunner:
         bar: Any,
         max_requests: int,
         next_index: int,
-    ) -> None:
-        """Issue requests in index order while the expected yield is short of the target; collect answers."""
+    ) -> tuple[int, dict[str, Any] | None]:
+        """Issue requests in index order while the expected yield is short of the target; collect answers.
+
+        Returns the next unissued index and the budget stop, if any.
+        """
         job = self.job
         stop: dict[str, Any] | None = None
         while True:
@@ -443,7 +445,7 @@ class JobRunner:
                 self._absorb(o, outcomes, yields)
                 bar.update(1)
                 bar.set_postfix(self._postfix(), refresh=False)
-        self._next_index, self._stop = next_index, stop
+        return next_index, stop
 
     def _absorb(self, o: Outcome, outcomes: dict[int, Outcome], yields: dict[int, int]) -> None:
         outcomes[o.index] = o
