@@ -11,6 +11,7 @@ Languages are ``src-tgt`` for pairs and the record's ``lang`` otherwise (``?`` w
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -38,11 +39,18 @@ class Funnel:
     # stage -> Counter over (source, language) of records entering, and (source, language, reason) dropped.
     entered: dict[str, Counter[tuple[str, str]]] = field(default_factory=dict)
     dropped: dict[str, Counter[tuple[str, str, str]]] = field(default_factory=dict)
+    # Wall-clock seconds per stage (time since the previous stage was counted); not part of ``entries``,
+    # which must be identical between runs and executors.
+    seconds: dict[str, float] = field(default_factory=dict)
+    _clock: float = field(default_factory=time.perf_counter, repr=False)
 
     def add(self, stage: str, entering: Iterable[Record], rejected: Iterable[tuple[Record, str]]) -> None:
         """Count one stage: the records that entered it and the (record, reason) pairs it dropped."""
         self.entered[stage] = Counter((r.source, language_key(r)) for r in entering)
         self.dropped[stage] = Counter((r.source, language_key(r), reason) for r, reason in rejected)
+        now = time.perf_counter()
+        self.seconds[stage] = round(now - self._clock, 3)
+        self._clock = now
 
     def entries(self, source: str | None = None) -> list[dict[str, Any]]:
         """The funnel for one source (``by_language``) or for all (adds ``by_source``)."""

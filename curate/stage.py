@@ -272,6 +272,8 @@ def curate_records(
     else:
         funnel.add("decontam", [x[0] for x in current if not is_eval(x[0])], [])
 
+    for stage, seconds in funnel.seconds.items():
+        log.info("curate %-11s %6.2f s", stage, seconds)
     kept = [r for r, _, _ in current]
     upstream_ids = [orig for _, _, orig in current]
     return CurateResult(kept, rejected, funnel, eval_sets, removed, languages, upstream_ids)
@@ -426,6 +428,7 @@ def run_curate(
                 "eval_splits": upstream[name].get("eval_splits", sorted(eval_splits.get(name, ()))),
                 "langid": {"engine": recipe.curate.langid.engine, "languages": list(result.languages)},
                 "executor": ex.name,
+                "stage_seconds": result.funnel.seconds,
             },
         )
         log.info(
