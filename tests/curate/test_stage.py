@@ -226,3 +226,30 @@ def test_near_dedup_picks_shingles_per_kind(make_recipe: Callable[..., Recipe]) 
     assert reasons.get(edited.id) == "near_duplicate"
     # The passages differ only in their last words: word shingles see them as near-duplicates of each other.
     assert sum(r == "near_duplicate" for r in reasons.values()) == 1 + 4
+
+
+def test_bad_records_are_rejected_never_a_crash(make_recipe: Callable[..., Recipe], layout: Layout) -> None:
+    good = pair("Der Hund spielt gern im Garten.", "Le chien aime jouer dans le jardin.")
+    bad = {
+        "missing_field": Record(
+            kind="translation", origin="real", source="flores", fields={"src": "Nur eine Seite."}
+        ),
+        "too_large": pair("Wort " * 30_000, "Mot " * 30_000),
+        "null_bytes": pair("Kaputt\x00er Text.", "Texte\x00 cassé."),
+        "wrong_language": pair("Das ist ein ganz normaler Satz.", "This is a perfectly normal sentence."),
+        "too_short": pair("Hallo.", "\u200b\u200b"),  # blank after cleaning -> missing_field
+    }
+    write_input(layout, "ingest", "flores", [good, *bad.values()], [])
+    write_input(layout, "ingest", "wiki", [], [])
+    write_input(layout, "synth", "synthetic", [])
+    run_curate(make_recipe(), layout)
+    reasons = {x.record.fields.get("src", "")[:20]: x.reason for x in read_rejected(layout.curate("flores"))}
+    assert reasons == {
+        "Nur eine Seite.": "missing_field",
+        ("Wort " * 4)[:20]: "too_large",
+        "Kaputt\x00er Text.": "null_bytes",
+        "Das ist ein ganz nor": "wrong_language",
+        "Hallo.": "missing_field",
+    }
+    assert [r.id for r in read_records(layout.curate("flores"))] == [good.id]
+    assert read_records(layout.curate("wiki")) == []
