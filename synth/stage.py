@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -201,6 +202,7 @@ def _run_job(
                 "limiter_wait_s": s.limiter_wait_s,
             },
             "price": as_table(llm.price),
+            "rejected_by_reason": dict(sorted(Counter(x.reason for x in result.rejections).items())),
             "stop": result.stop,
             "raw_stats": stats_dict(s),
         }

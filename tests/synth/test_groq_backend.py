@@ -126,6 +126,7 @@ def test_every_scripted_case_is_handled_and_counted(project: Path, server: ChatS
     assert req["retries"] == 3
     assert req["http_attempts"] == 18
     assert manifest["counts"]["rejected_by_reason"] == dict(sorted(reasons.items()))
+    assert manifest["synth"]["rejected_by_reason"] == dict(sorted(reasons.items()))
     tokens = manifest["synth"]["tokens"]
     # The server reports usage per answer; the manifest adds up the 14 answers it billed (400 has none).
     billed = [e for e in server.log if e["status"] == 200]
