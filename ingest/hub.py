@@ -200,17 +200,25 @@ def load_split(plan: HubPlan, source: str, config_name: str, split: str, offline
                 f"sources.{source}: Hub dataset {where} is not in the local cache and the Hub is offline "
                 f"({type(e).__name__}); run once with a network to cache it"
             ) from None
-        raise MissingRequirementError(f"sources.{source}: cannot load Hub dataset {where}: {e}") from None
+        raise MissingRequirementError(
+            f"sources.{source}: cannot load Hub dataset {where}: {_one_line(e)}"
+        ) from None
     except ValueError as e:
-        # Unknown split or config names: datasets lists the valid ones in the message.
-        raise SynthmixError(f"sources.{source}: Hub dataset {plan.dataset!r}: {_one_line(e)}") from None
+        # Unknown split or config names (datasets lists the valid ones), unreadable data files.
+        raise SynthmixError(
+            f"sources.{source}: Hub dataset {plan.dataset!r} split {split!r}: {_one_line(e)}"
+        ) from None
     except Exception as e:
         if type(e).__name__ in ("DatasetNotFoundError", "GatedRepoError", "RepositoryNotFoundError"):
             raise MissingRequirementError(
-                f"sources.{source}: Hub dataset {plan.dataset!r} not found or not accessible ({e}); check "
-                "the id, accept its terms on the Hub and set HF_TOKEN for gated sets"
+                f"sources.{source}: Hub dataset {plan.dataset!r} not found or not accessible "
+                f"({_one_line(e)}); check the id, accept its terms on the Hub and set HF_TOKEN for gated sets"
             ) from None
-        raise
+        # Broken data files and the like: name the dataset instead of showing a traceback.
+        raise SynthmixError(
+            f"sources.{source}: Hub dataset {plan.dataset!r} split {split!r} could not be loaded "
+            f"({type(e).__name__}: {_one_line(e)})"
+        ) from e
 
 
 def _available_splits(plan: HubPlan, source: str, offline: bool) -> dict[str, str]:

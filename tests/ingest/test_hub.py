@@ -283,3 +283,14 @@ def test_a_dataset_with_configs_needs_one_named(flores_plus: Path):
 
     with pytest.raises(SynthmixError, match=r"Hub dataset .*flores_plus.*(deu_Latn|config)"):
         read_hub_source("x", hub(dataset=str(flores_plus), kind="passage", columns={"text": "text"}), STAMP)
+
+
+def test_a_corrupt_data_file_is_named_not_a_traceback(tmp_path: Path):
+    from synthmix.errors import SynthmixError
+
+    root = tmp_path / "broken"
+    root.mkdir()
+    (root / "train.parquet").write_bytes(b"PAR1 this is not parquet")
+    cfg = hub(dataset=str(root), kind="qa", splits={"train": "train"})
+    with pytest.raises(SynthmixError, match=r"Hub dataset .*broken' split 'train': .*not a parquet file"):
+        read_hub_source("x", cfg, STAMP)
