@@ -465,6 +465,44 @@ def format_metrics(metrics: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def gate_report_section(recipe: Recipe, layout: Layout) -> list[str]:
+    """Markdown lines for the experiment report: the gate's held-out metrics (empty when it has no gate).
+
+    Uses ``runs/<recipe>/gate/metrics.json``; a recipe with ``gate.enabled`` whose gate was never trained
+    gets it trained here (seconds, deterministic), so ``make compare`` reports it without an extra command.
+    """
+    metrics_file = gate_dir_for(layout) / METRICS_FILE
+    if not metrics_file.is_file():
+        if not recipe.gate.enabled:
+            return []
+        try:
+            ensure_gate(recipe, layout)
+        except SynthmixError as e:
+            return ["## Question relevance gate", "", f"Not trained: {e}", ""]
+    metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
+    report, counts = metrics["report"], metrics["counts"]
+    lines = [
+        "## Question relevance gate",
+        "",
+        f"TF-IDF + logistic regression (balanced class weights), on-topic = questions of "
+        f"`{metrics.get('topic_source', recipe.gate.topic_source)}`, held-out "
+        f"{counts['test'][ON_TOPIC]} on-topic + {counts['test'][OFF_TOPIC]} off-topic questions "
+        f"(trained on {counts['train'][ON_TOPIC]} + {counts['train'][OFF_TOPIC]}), threshold "
+        f"{metrics['threshold']:g}. From `{metrics_file.relative_to(layout.root)}`.",
+        "",
+        "| class | precision | recall | F1 | support |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name in LABELS:
+        row = report[name]
+        lines.append(
+            f"| {name} | {row['precision']:.3f} | {row['recall']:.3f} | {row['f1-score']:.3f} | "
+            f"{int(row['support'])} |"
+        )
+    lines += ["", f"Accuracy {report['accuracy']:.3f}{_auc(metrics)}.", ""]
+    return lines
+
+
 def _auc(metrics: dict[str, Any]) -> str:
     auc = metrics.get("roc_auc")
     return f", ROC AUC {auc:.3f}" if isinstance(auc, float) else ""

@@ -12,6 +12,7 @@ from curate.relevance import (
     RelevanceFilter,
     RelevanceGate,
     filter_questions,
+    gate_report_section,
     prepare_data,
     read_questions,
     topic_questions,
@@ -221,3 +222,18 @@ def test_topic_questions_prefer_the_curated_source(tmp_path: Path, monkeypatch: 
     write_dataset(layout.curate("topic_qa"), [_qa("Curated question about Gutenberg?")], stage="curate")
     questions, where = topic_questions(recipe, layout, "topic_qa")
     assert questions == ["Curated question about Gutenberg?"] and where == str(layout.curate("topic_qa"))
+
+
+def test_report_section_renders_the_saved_metrics(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = load_recipe(_recipe(tmp_path))
+    layout = Layout("gatetest", tmp_path)
+    # Enabled but never trained: the report section trains it.
+    lines = gate_report_section(recipe, layout)
+    metrics = json.loads((tmp_path / "runs/gatetest/gate/metrics.json").read_text(encoding="utf-8"))
+    on = metrics["report"][ON_TOPIC]
+    row = f"| on_topic | {on['precision']:.3f} | {on['recall']:.3f} | {on['f1-score']:.3f} | {int(on['support'])} |"
+    assert row in lines
+    assert lines[0] == "## Question relevance gate"
+    disabled = load_recipe(_recipe(tmp_path), ["gate.enabled=false"])
+    assert gate_report_section(disabled, Layout("other", tmp_path)) == []
