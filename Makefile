@@ -49,9 +49,9 @@ eval: setup $(SAMPLE_MODEL)  ## evaluate the base model (or ADAPTER=runs/...) on
 compare: setup $(SAMPLE_MODEL)  ## the experiment matrix with significance tests -> reports/<recipe>/report.md
 	$(SYNTHMIX) compare --recipe $(RECIPE)
 
-publish: setup  ## upload a dataset to the Hub: make publish DATASET=data/... REPO=user/name
+publish: setup  ## upload a dataset to the Hub: make publish DATASET=data/... REPO=user/name [PRIVATE=1] [DRY_RUN=out/]
 	@if [ -z "$(DATASET)" ] || [ -z "$(REPO)" ]; then echo "make publish: DATASET and REPO are required" >&2; exit 2; fi
-	$(SYNTHMIX) publish --recipe $(RECIPE) --dataset '$(DATASET)' --repo '$(REPO)'
+	$(SYNTHMIX) publish --recipe $(RECIPE) --dataset '$(DATASET)' --repo '$(REPO)' $(if $(PRIVATE),--private) $(if $(DRY_RUN),--dry-run '$(DRY_RUN)')
 
 status: setup  ## what exists for RECIPE and what is stale
 	$(SYNTHMIX) status --recipe $(RECIPE)
