@@ -92,15 +92,27 @@ def _delimited_rows(path: Path, fmt: str) -> Iterator[tuple[int, list[str] | Non
     if fmt == "tsv":
         reader = csv.reader(io.StringIO(text, newline=""), delimiter="\t", quoting=csv.QUOTE_NONE)
     else:
-        reader = csv.reader(io.StringIO(text, newline=""))
+        # strict: a stray quote is an error, not a field that silently swallows the rows after it.
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
-    for cells in reader:
+    # Long passages in one cell exceed csv's default 128 KiB field limit.
+    csv.field_size_limit(2**31 - 1)
+    while True:
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as e:
+            raise SynthmixError(
+                f"{display_path(path)} line {reader.line_num}: cannot read the {fmt.upper()} row ({e}); fix the quoting "
+                "(a quote left open runs to the end of the file)"
+            ) from None
         if not cells or all(not c.strip() for c in cells):
             continue
         if header is None:
             if _BAD in cells[0]:
                 raise SynthmixError(
-                    f"{path} line {reader.line_num}: the header is not UTF-8; re-save as UTF-8"
+                    f"{display_path(path)} line {reader.line_num}: the header is not UTF-8; re-save as UTF-8"
                 )
             header = [c.strip() for c in cells]
             yield reader.line_num, header, []

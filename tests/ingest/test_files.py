@@ -163,3 +163,18 @@ def test_display_path_is_relative_inside_the_project_and_shortened_outside(
     assert display_path(Path("rel/x.tsv")) == "rel/x.tsv"
     monkeypatch.setenv("HOME", "/home/alice")
     assert display_path(Path("/home/alice/corpora/x.tsv")) == "~/corpora/x.tsv"
+
+
+def test_unreadable_csv_row_stops_naming_file_and_line(tmp_path: Path):
+    path = tmp_path / "bad.csv"
+    path.write_text('src,tgt\n"ok.","fine."\n"a "quoted" word",x\n', encoding="utf-8")
+    with pytest.raises(SynthmixError, match=r"bad\.csv line 3: cannot read the CSV row \(',' expected"):
+        read_files_source("x", config(path=str(path), format="csv"), STAMP)
+
+
+def test_very_long_cells_are_read(tmp_path: Path):
+    path = tmp_path / "long.tsv"
+    long = "Wort " * 40_000 + "Ende."
+    path.write_text(f"src\ttgt\n{long}\tFin.\n", encoding="utf-8")
+    (record,) = read_files_source("x", config(path=str(path)), STAMP).records
+    assert record.fields["src"] == long.strip()
