@@ -16,7 +16,8 @@ The upload folder (exactly what ``--dry-run OUT`` writes):
 because they overlap evaluation sets, and publishing those would leak test data; its counts by reason are in
 the card. The upload is one commit (``HfApi.create_commit``): a repo never shows half an update. Updating
 an existing repo starts from its card: the Hub's README.md is downloaded and its YAML keys are kept, ours
-replace the keys synthmix manages, and tags are merged. Shards under data/ that the new version does not
+replace the keys synthmix manages, tags are merged, and prose between ``<!-- synthmix:keep -->`` markers
+is carried over. Shards under data/ that the new version does not
 have are deleted in the same commit, so a split never mixes two versions.
 
 The token comes from ``HF_TOKEN`` (or ``token=``), never from a file synthmix writes; ``endpoint=`` (or
@@ -28,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -57,6 +59,9 @@ TOKEN_ENV = "HF_TOKEN"
 # Any other key a user set on the Hub (task_ids, paperswithcode_id, extra_gated_prompt...) is kept.
 MERGED_LIST_KEYS = ("tags",)
 UPLOAD_MARKERS = (CARD_JSON, README, DATA_DIR)
+# Prose a user wrote on the Hub between these markers survives every publish (the rest is regenerated).
+KEEP_START, KEEP_END = "<!-- synthmix:keep -->", "<!-- /synthmix:keep -->"
+KEEP_BLOCK = re.compile(re.escape(KEEP_START) + r".*?" + re.escape(KEEP_END), re.DOTALL)
 
 
 def _check_dataset(dataset_dir: Path) -> dict[str, Any]:
@@ -106,7 +111,8 @@ def _card_with_metadata(card: DatasetCard, metadata: dict[str, Any]) -> DatasetC
 
 
 def merge_card(ours: DatasetCard, existing: DatasetCard | None) -> DatasetCard:
-    """Our card, keeping every YAML key of ``existing`` that synthmix does not manage; tags are merged."""
+    """Our card, keeping every YAML key of ``existing`` that synthmix does not manage (tags are merged)
+    and the prose between the keep markers of ``existing``, appended to ours."""
     if existing is None:
         return ours
     theirs = existing.data.to_dict()
@@ -115,7 +121,11 @@ def merge_card(ours: DatasetCard, existing: DatasetCard | None) -> DatasetCard:
     for key in MERGED_LIST_KEYS:
         if key in theirs or key in mine:
             merged[key] = sorted(set(_as_list(theirs.get(key))) | set(_as_list(mine.get(key))))
-    return _card_with_metadata(ours, merged)
+    card = _card_with_metadata(ours, merged)
+    kept = KEEP_BLOCK.findall(existing.text)
+    if kept:
+        card = DatasetCard(str(card).rstrip("\n") + "\n\n" + "\n\n".join(kept) + "\n")
+    return card
 
 
 def _as_list(value: Any) -> list[str]:

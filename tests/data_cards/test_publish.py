@@ -174,7 +174,8 @@ def test_update_keeps_user_metadata_and_removes_stale_shards(carded: Carded, hub
                 "extra_gated_prompt": "Tell us how you use it.",
             }
         )
-        + "---\n\n# My words\n"
+        + "---\n\n# My words\n\nReplaced on publish.\n\n"
+        + "<!-- synthmix:keep -->\n## Citation\n\nPlease cite our study.\n<!-- /synthmix:keep -->\n"
     )
     hub.add_repo(
         "alice/ds",
@@ -196,6 +197,9 @@ def test_update_keeps_user_metadata_and_removes_stale_shards(carded: Carded, hub
     assert meta["license"] == "cc-by-sa-4.0"  # synthmix's facts win for the keys it manages
     assert {"user-tag", "synthmix", "translation"} <= set(meta["tags"])
     assert meta["configs"][0]["data_files"][0]["path"] == "data/train-*.parquet"
+    text = repo.files["README.md"].decode()
+    assert "Replaced on publish." not in text and "## Curation funnel" in text
+    assert text.rstrip().endswith("## Citation\n\nPlease cite our study.\n<!-- /synthmix:keep -->")
 
 
 def test_hub_refusal_is_a_user_error_without_the_token(carded: Carded, hub: FakeHub) -> None:
