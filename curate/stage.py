@@ -144,6 +144,11 @@ def curate_records(
     for name in config.decontam.eval_sources:
         if name not in recipe.sources:
             raise ConfigError(f"curate.decontam.eval_sources: {name!r} is not a real source of the recipe")
+    for name in config.langid.skip_sources:
+        if name not in recipe.source_names:
+            raise ConfigError(
+                f"curate.langid.skip_sources: {name!r} is not a source; known: {', '.join(recipe.source_names)}"
+            )
 
     # 1. normalize (all splits)
     results = ex.map_batches(
@@ -201,9 +206,14 @@ def curate_records(
     # 2. exact dedup (train only)
     train = split_train(current)
     if config.dedup.exact:
-        ranks = [rank(x) for x in train]
-        dropped = dedup.exact_duplicates([x[0] for x in train], ranks)
-        apply("exact_dedup", train, duplicate_verdicts(train, dropped, "exact_duplicate"))
+        verdicts_e: dict[int, tuple[str, str]] = {}
+        for members in _dedup_groups(train, by_kind=False, by_source=not config.dedup.cross_source):
+            group = [train[k] for k in members]
+            dropped = dedup.exact_duplicates([x[0] for x in group], [rank(x) for x in group])
+            for k, verdict in duplicate_verdicts(group, dropped, "exact_duplicate").items():
+                train[members[k]] = group[k]  # carries the duplicate_of meta
+                verdicts_e[members[k]] = verdict
+        apply("exact_dedup", train, verdicts_e)
     else:
         funnel.add("exact_dedup", [x[0] for x in train], [])
 
@@ -212,8 +222,7 @@ def curate_records(
     train = split_train(current)
     if config.dedup.near and train:
         verdicts_n: dict[int, tuple[str, str]] = {}
-        for kind in sorted({x[0].kind for x in train}):
-            members = [k for k, x in enumerate(train) if x[0].kind == kind]
+        for members in _dedup_groups(train, by_kind=True, by_source=not config.dedup.cross_source):
             group = [train[k] for k in members]
             dropped, sims = _near_duplicates(group, [rank(x) for x in group], config.dedup, ex)
             for k, (reason, detail) in duplicate_verdicts(group, dropped, "near_duplicate", sims).items():
@@ -228,16 +237,17 @@ def curate_records(
     languages: tuple[str, ...] = ()
     if config.langid.enabled and train:
         languages = involved_languages([x[0] for x in current], config.langid)
+        judged = [k for k, x in enumerate(train) if x[0].source not in config.langid.skip_sources]
         verdicts = ex.map_batches(
             functools.partial(_langid_batch, config=config.langid, languages=languages),
-            [x[0] for x in train],
+            [train[k][0] for k in judged],
             config.langid.batch_size,
             "langid",
         )
         apply(
             "langid",
             train,
-            {k: ("wrong_language", detail) for k, (ok, detail) in enumerate(verdicts) if not ok},
+            {judged[k]: ("wrong_language", detail) for k, (ok, detail) in enumerate(verdicts) if not ok},
         )
     else:
         funnel.add("langid", [x[0] for x in train], [])
@@ -277,6 +287,14 @@ def curate_records(
     kept = [r for r, _, _ in current]
     upstream_ids = [orig for _, _, orig in current]
     return CurateResult(kept, rejected, funnel, eval_sets, removed, languages, upstream_ids)
+
+
+def _dedup_groups(items: list[tuple[Record, int, str]], *, by_kind: bool, by_source: bool) -> list[list[int]]:
+    """Indices of ``items`` that are deduplicated together, in a deterministic order."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for k, (r, _, _) in enumerate(items):
+        groups.setdefault((r.kind if by_kind else "", r.source if by_source else ""), []).append(k)
+    return [groups[key] for key in sorted(groups)]
 
 
 def _near_duplicates(

@@ -25,6 +25,9 @@ class DedupConfig:
     # Weight of missed duplicates vs extra candidates when choosing LSH bands (datasketch's weights);
     # 0.5 is datasketch's default, which misses ~25% of pairs just above the threshold (bench_dedup.py).
     lsh_recall_weight: float = 0.9
+    # Dedup across sources (a synthetic copy of a real record goes). false: each source is deduplicated on
+    # its own, for sources that overlap by design (e.g. nested samples of one corpus).
+    cross_source: bool = True
 
     def __post_init__(self) -> None:
         require(self.num_perm >= 16, "num_perm", f"must be >= 16, got {self.num_perm}")
@@ -51,6 +54,8 @@ class LangIdConfig:
         default_factory=lambda: ["en", "de", "fr", "es", "it", "pt", "nl", "ru", "tr", "zh", "ja", "ar"]
     )
     batch_size: int = 512  # sides per detector call (and per Ray batch)
+    # Sources whose records are not language-checked (e.g. a multilingual chat set with one declared lang).
+    skip_sources: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         require(0 <= self.min_confidence <= 1, "min_confidence", "must be in [0, 1]")

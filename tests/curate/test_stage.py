@@ -253,3 +253,41 @@ def test_bad_records_are_rejected_never_a_crash(make_recipe: Callable[..., Recip
     }
     assert [r.id for r in read_records(layout.curate("flores"))] == [good.id]
     assert read_records(layout.curate("wiki")) == []
+
+
+def test_within_source_dedup_and_langid_skip_sources(make_recipe: Callable[..., Recipe]) -> None:
+    from curate.stage import curate_records
+
+    real = pair("Der Hund spielt gern im Garten.", "Le chien aime jouer dans le jardin.")
+    copy = pair("Der Hund spielt gern im Garten.", "Le chien aime jouer dans le jardin.", source="synthetic")
+    again = pair("Der Hund spielt gern im Garten.", "Le chien aime jouer dans le jardin.", source="synthetic")
+    english = pair(
+        "Das ist ein ganz normaler Satz.", "This is a perfectly normal sentence.", source="synthetic"
+    )
+    records = [real, copy, again, english]
+
+    joint = curate_records(records, make_recipe(), eval_splits={})
+    assert sorted((x.record.source, x.reason) for x in joint.rejected) == [
+        ("synthetic", "exact_duplicate"),
+        ("synthetic", "exact_duplicate"),
+        ("synthetic", "wrong_language"),
+    ]
+    separate = curate_records(
+        records,
+        make_recipe(
+            '\n[curate]\ndedup = { cross_source = false }\nlangid = { skip_sources = ["synthetic"] }\n'
+        ),
+        eval_splits={},
+    )
+    # Only the repeat inside the synthetic source goes; the English target is not judged.
+    assert [(x.record.source, x.reason) for x in separate.rejected] == [("synthetic", "exact_duplicate")]
+    assert separate.rejected[0].record.meta["duplicate_of_source"] == "synthetic"
+
+
+def test_unknown_skip_source_is_a_config_error(make_recipe: Callable[..., Recipe]) -> None:
+    from curate.stage import curate_records
+    from synthmix.errors import ConfigError
+
+    recipe = make_recipe('\n[curate]\nlangid = { skip_sources = ["nope"] }\n')
+    with pytest.raises(ConfigError, match="curate.langid.skip_sources: 'nope'"):
+        curate_records([], recipe, eval_splits={})
