@@ -242,6 +242,13 @@ def publish(
             folder = tmp / "upload"
             paths = stage_upload(dataset_dir, folder, repo)
             api.create_repo(repo, repo_type="dataset", private=private, exist_ok=True)
+            if private and api.dataset_info(repo).private is False:
+                # The Hub ignores `private` for a repo that already exists: say so rather than publish
+                # to a public repo while the user believes it is private.
+                raise SynthmixError(
+                    f"publish: {repo} already exists and is public, and --private does not change an existing "
+                    "repo; make it private in its settings on the Hub first, or publish without --private"
+                )
             remote = api.list_repo_files(repo, repo_type="dataset")
             existing = _existing_card(api, repo, remote, tmp)
             if existing is not None:

@@ -119,6 +119,15 @@ class FakeHub:
                     return self._create(json.loads(req.body))
                 if req.path == "/api/validate-yaml":
                     return self._send(200, {"errors": [], "warnings": []})
+                if parts[:2] == ["api", "datasets"] and len(parts) == 4 and req.method == "GET":
+                    repo = hub.repos.get("/".join(parts[2:4]))
+                    if repo is None:
+                        return self._send(
+                            404, {"error": "Repository not found"}, {"X-Error-Code": "RepoNotFound"}
+                        )
+                    return self._send(
+                        200, {"id": "/".join(parts[2:4]), "private": repo.private, "sha": repo.head}
+                    )
                 if parts[:2] == ["api", "datasets"] and len(parts) >= 5:
                     repo_id, action = "/".join(parts[2:4]), parts[4]
                     repo = hub.repos.get(repo_id)

@@ -202,6 +202,26 @@ def test_update_keeps_user_metadata_and_removes_stale_shards(carded: Carded, hub
     assert text.rstrip().endswith("## Citation\n\nPlease cite our study.\n<!-- /synthmix:keep -->")
 
 
+def test_private_publish_to_an_existing_public_repo_is_refused(carded: Carded, hub: FakeHub) -> None:
+    _, layout, _ = carded
+    hub.add_repo("alice/public-ds", {"README.md": b"# public\n"}, private=False)
+    with pytest.raises(SynthmixError, match="already exists and is public"):
+        publish(
+            layout.curate("wiki"),
+            "alice/public-ds",
+            private=True,
+            token="hf_TestWriteToken01",
+            endpoint=hub.url,
+        )
+    assert hub.repos["alice/public-ds"].commits == []
+    # Private and already private: published.
+    hub.add_repo("alice/private-ds", {}, private=True)
+    publish(
+        layout.curate("wiki"), "alice/private-ds", private=True, token="hf_TestWriteToken01", endpoint=hub.url
+    )
+    assert len(hub.repos["alice/private-ds"].commits) == 1
+
+
 def test_hub_refusal_is_a_user_error_without_the_token(carded: Carded, hub: FakeHub) -> None:
     _, layout, _ = carded
     hub.fail_status = 401
