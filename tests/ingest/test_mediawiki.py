@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
@@ -141,3 +142,14 @@ def test_unreachable_server_fails_at_once_as_a_missing_requirement(tmp_path: Pat
     ):
         client.resolve_titles(["X"])
     assert client.stats.requests == 1 and client.stats.retries == 0  # no pointless backoff loop
+
+
+def test_requests_are_spaced_by_requests_per_second(server, wiki: FakeWiki, tmp_path: Path):
+    client = make_client(server, tmp_path, requests_per_second=10.0)
+    start = time.monotonic()
+    for title in ("A", "B", "C", "D"):
+        client.resolve_titles([title])
+    # At most 10 per second: the 4th request cannot leave before 3 intervals of 0.1 s (a lower bound; the
+    # server records when it arrived, on the same clock).
+    assert len(wiki.requests) == 4
+    assert wiki.requests[-1]["at"] - start >= 0.3
