@@ -44,10 +44,11 @@ from huggingface_hub import (
     constants,
 )
 from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
+from huggingface_hub.utils import HFValidationError, validate_repo_id
 
 from data_cards.cards import ASSETS, CARD_JSON, README, card_hash, load_card_json
 from data_cards.render import LOAD_PLACEHOLDER
-from synthmix.errors import MissingRequirementError, SynthmixError
+from synthmix.errors import ConfigError, MissingRequirementError, SynthmixError
 from synthmix.redact import redact, redact_text
 from synthmix.store import MANIFEST, REJECTED, is_complete, read_manifest, shard_paths
 
@@ -222,8 +223,12 @@ def publish(
     With ``dry_run_out`` nothing is sent: the upload folder is written there and its path returned.
     """
     dataset_dir = Path(dataset_dir)
-    if "/" not in repo or repo.count("/") != 1 or not all(repo.split("/")):
-        raise SynthmixError(f"publish: --repo {repo!r}: expected a Hub dataset id like user/name")
+    if repo.count("/") != 1 or not all(repo.split("/")):
+        raise ConfigError(f"--repo {repo!r}: expected a Hub dataset id like user/name")
+    try:
+        validate_repo_id(repo)
+    except HFValidationError as e:
+        raise ConfigError(f"--repo {repo!r}: {str(e).splitlines()[0]}") from None
     if dry_run_out is not None:
         write_dry_run(dataset_dir, dry_run_out, repo)
         log.info("dry run: the upload folder for %s is %s (nothing was sent)", repo, dry_run_out)

@@ -246,7 +246,10 @@ def test_cli_publish_dry_run_and_missing_token_exit_codes(
     monkeypatch.delenv("HF_TOKEN", raising=False)
     assert main(["publish", "--recipe", recipe, "--dataset", dataset, "--repo", "u/wiki"]) == 4
     assert "HF_TOKEN is not set" in capsys.readouterr().err
-    assert main(["publish", "--recipe", recipe, "--dataset", dataset, "--repo", "not-a-repo-id"]) == 1
+    # A bad repo id is a flag error (exit 2), before anything else.
+    assert main(["publish", "--recipe", recipe, "--dataset", dataset, "--repo", "not-a-repo-id"]) == 2
+    assert main(["publish", "--recipe", recipe, "--dataset", dataset, "--repo", "u/bad name"]) == 2
+    assert "--repo 'u/bad name'" in capsys.readouterr().err
 
 
 def test_cli_card_writes_one_dataset(
