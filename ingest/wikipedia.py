@@ -5,7 +5,7 @@ Each page is cleaned (``ingest.cleaner``), split into sentences with Punkt in th
 sentences / ``passage_max_chars`` characters that never cross a section boundary. Every passage keeps the
 page's url, title, page id, revision id, section, language, license (CC BY-SA 4.0) and fetch time. Pages that
 cannot give passages are rejected with a reason: missing_page, redirect_loop, disambiguation, empty_article,
-no_prose, bad_encoding.
+no_prose, bad_encoding, redirect (a saved redirect page).
 
     reader = WikipediaReader("wiki", config, cache_dir=layout.cache / "http", stamp=stamp)
     result = reader.read()   # records, rejections, facts
@@ -26,7 +26,7 @@ from ingest.cleaner import MATH, clean_article, content_html, read_saved_page
 from ingest.files import display_path
 from ingest.http_cache import HttpCache
 from ingest.mediawiki import TITLES_PER_QUERY, MediaWikiClient, NotCachedError, PageRef
-from ingest.sentences import SentenceSplitter, build_passages, starts_lowercase
+from ingest.sentences import SentenceSplitter, base_language, build_passages, starts_lowercase
 from synthmix.config.sources import WikipediaSourceConfig
 from synthmix.errors import MissingRequirementError
 from synthmix.record import ProvenanceStamp, Record
@@ -58,7 +58,9 @@ def is_prose_sentence(sentence: str, min_words: int, lang: str = "") -> bool:
     """A full sentence of running text: no math hole, enough words, no lowercase start, terminal
     punctuation. Drops list fragments ("eine Legierung aus Blei"), lead-ins ("... include:")."""
     long_enough = (
-        len(sentence) >= 2 * min_words if lang in UNSPACED_LANGS else len(sentence.split()) >= min_words
+        len(sentence) >= 2 * min_words
+        if base_language(lang) in UNSPACED_LANGS
+        else len(sentence.split()) >= min_words
     )
     return (
         MATH not in sentence
@@ -92,7 +94,6 @@ class PageInfo:
             "title": self.title,
             "pageid": self.pageid,
             "revid": self.revid,
-            "license": LICENSE,
             "fetched_at": self.fetched_at,
             **self.extra,
         }
@@ -118,6 +119,8 @@ class WikipediaReader:
         self.splitter = SentenceSplitter(config.lang)
         # Wikipedia text is CC BY-SA 4.0; a recipe may spell it differently (e.g. "CC-BY-SA-4.0").
         self.license = config.license or LICENSE
+        self.sentences_kept = 0
+        self.sentences_dropped = 0  # not prose: fragments, lead-ins, formulas, too short
 
     # -- one page ----------------------------------------------------------------------------------------
 
@@ -141,7 +144,6 @@ class WikipediaReader:
         if article.disambiguation:
             return [], self._reject(page, "disambiguation", "a disambiguation page lists articles, not prose")
         sections = []
-        dropped = 0
         for section in article.sections:
             sentences = []
             for block in section.blocks:
@@ -149,7 +151,8 @@ class WikipediaReader:
                     if is_prose_sentence(sentence, self.config.min_sentence_words, self.config.lang):
                         sentences.append(sentence)
                     else:
-                        dropped += 1
+                        self.sentences_dropped += 1
+            self.sentences_kept += len(sentences)
             if sentences:
                 sections.append((section.title, sentences))
         if not sections:
@@ -236,6 +239,7 @@ class WikipediaReader:
             else:
                 pages_ok += 1
         result.facts = {
+            **self._sentence_facts(),
             "pages": len(files),
             "pages_with_passages": pages_ok,
             "html_dir": self.config.html_dir,
@@ -337,12 +341,16 @@ class WikipediaReader:
             )
         stats = client.stats
         result.facts = {
+            **self._sentence_facts(),
             "api_url": api,
             "pages": len(seen),
             "pages_with_passages": pages_ok,
             "http": {"requests": stats.requests, "cache_hits": stats.cache_hits, "retries": stats.retries},
         }
         return result
+
+    def _sentence_facts(self) -> dict[str, int]:
+        return {"sentences_kept": self.sentences_kept, "sentences_dropped": self.sentences_dropped}
 
     def read(self) -> ReadResult:
         if self.config.html_dir:

@@ -91,6 +91,9 @@ def test_titles_become_attributed_passages_and_bad_pages_are_rejected(
     }
     assert manifest["eval_splits"] == []  # no test split configured
     assert "127.0.0.1" in manifest["source"]["api_url"]
+    # 9 prose sentences kept; dropped: the math sentence, the list lead-in, 2 list fragments on the
+    # Gutenberg page and the 2 fragments of "Table only".
+    assert (manifest["source"]["sentences_kept"], manifest["source"]["sentences_dropped"]) == (9, 6)
 
 
 def test_rerun_and_forced_rebuild_make_zero_requests(server: FakeWikiServer, wiki: FakeWiki, tmp_path: Path):
