@@ -308,6 +308,12 @@ def write_card(path: Path, recipe: Recipe | None, layout: Layout) -> Path:
             f"{path}: not a complete dataset directory (no manifest.json); "
             "build it first with `synthmix corpus` (or `synthmix curate` / `synthmix mix`)"
         )
+    try:
+        read_manifest(path)
+    except ValueError as e:
+        raise SynthmixError(
+            f"{path}/manifest.json: not valid JSON ({e}); rebuild the dataset (e.g. synthmix corpus --force)"
+        ) from None
     card_json, card, lengths = build_card(path, recipe, layout)
     # Plots go to a temp dir renamed into place, so a crash never leaves a half-drawn assets/ folder.
     tmp_assets = Path(tempfile.mkdtemp(prefix=f".{ASSETS}.tmp-", dir=path))
@@ -357,5 +363,10 @@ def load_card_json(path: Path) -> dict[str, Any]:
     file = Path(path) / CARD_JSON
     if not file.is_file():
         raise SynthmixError(f"{path}: no {CARD_JSON}; write it with `synthmix card --dataset {path}`")
-    data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    try:
+        data: dict[str, Any] = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as e:
+        raise SynthmixError(
+            f"{file}: not valid JSON ({e}); rewrite it with `synthmix card --dataset {path}`"
+        ) from None
     return data

@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import yaml
 from huggingface_hub import (
     CommitOperationAdd,
     CommitOperationDelete,
@@ -137,7 +138,13 @@ def _as_list(value: Any) -> list[str]:
 
 def upload_card(dataset_dir: Path, repo: str | None = None) -> DatasetCard:
     """The README as published: data_files under data/, the repo id in the example, redacted again."""
-    card = DatasetCard.load(dataset_dir / README)
+    try:
+        card = DatasetCard.load(dataset_dir / README)
+    except (ValueError, yaml.YAMLError) as e:
+        raise SynthmixError(
+            f"{dataset_dir}/{README}: cannot read its metadata ({e}); "
+            f"rewrite it: synthmix card --dataset {dataset_dir}"
+        ) from None
     metadata = _prefix_configs(card.data.to_dict(), f"{DATA_DIR}/")
     text = str(_card_with_metadata(card, metadata))
     if repo:
@@ -206,7 +213,14 @@ def _existing_card(api: HfApi, repo: str, remote_files: list[str], tmp: Path) ->
     if README not in remote_files:
         return None
     path = api.hf_hub_download(repo, README, repo_type="dataset", local_dir=tmp / "remote")
-    return DatasetCard.load(path)
+    try:
+        return DatasetCard.load(path)
+    except (ValueError, yaml.YAMLError) as e:
+        # Overwriting a card whose metadata cannot be read would lose it: stop and say where to look.
+        raise SynthmixError(
+            f"publish: the README.md of {repo} on the Hub has metadata that cannot be read ({e}); "
+            "fix its YAML header on the Hub, then publish again"
+        ) from None
 
 
 def publish(

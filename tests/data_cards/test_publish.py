@@ -222,6 +222,23 @@ def test_private_publish_to_an_existing_public_repo_is_refused(carded: Carded, h
     assert len(hub.repos["alice/private-ds"].commits) == 1
 
 
+def test_unreadable_hub_card_stops_the_update(carded: Carded, hub: FakeHub) -> None:
+    _, layout, _ = carded
+    hub.add_repo("alice/broken", {"README.md": b"---\nlicense: [unclosed\n---\n# x\n"})
+    with pytest.raises(SynthmixError, match="fix its YAML header on the Hub"):
+        publish(layout.curate("wiki"), "alice/broken", token="hf_TestWriteToken01", endpoint=hub.url)
+    assert hub.repos["alice/broken"].commits == []
+
+
+def test_corrupt_card_json_is_a_user_error(tmp_path: Path, corpus: tuple[Recipe, Layout]) -> None:
+    recipe, layout = corpus
+    path = layout.curate("wiki")
+    write_card(path, recipe, layout)
+    (path / "card.json").write_text("{not json")
+    with pytest.raises(SynthmixError, match="card.json: not valid JSON"):
+        write_dry_run(path, tmp_path / "out")
+
+
 def test_hub_refusal_is_a_user_error_without_the_token(carded: Carded, hub: FakeHub) -> None:
     _, layout, _ = carded
     hub.fail_status = 401
