@@ -146,26 +146,13 @@ def read_files_source(name: str, config: FilesSourceConfig, stamp: ProvenanceSta
                 continue
             meta = {**base_meta, "line": line}
             if any(_BAD in c for c in cells):
-                rec = mapper.to_record({}, meta)
-                record = rec.record if isinstance(rec, Rejection) else rec
-                add(
-                    Rejection(
-                        record, "bad_encoding", f"{rel} line {line}: not UTF-8; re-save the file as UTF-8"
-                    )
-                )
+                detail = f"{rel} line {line}: not UTF-8; re-save the file as UTF-8"
+                add(mapper.reject({}, meta, "bad_encoding", detail))
                 continue
             if len(cells) != len(header):
                 reason = "missing_column" if len(cells) < len(header) else "extra_column"
-                row = dict(zip(header, cells, strict=False))
-                rec = mapper.to_record(row, meta)
-                record = rec.record if isinstance(rec, Rejection) else rec
-                add(
-                    Rejection(
-                        record,
-                        reason,
-                        f"{rel} line {line}: {len(cells)} cell(s), the header has {len(header)}",
-                    )
-                )
+                detail = f"{rel} line {line}: {len(cells)} cell(s), the header has {len(header)}"
+                add(mapper.reject(dict(zip(header, cells, strict=False)), meta, reason, detail))
                 continue
             add(mapper.to_record(dict(zip(header, cells, strict=True)), meta))
         if mapper is None:
@@ -177,22 +164,16 @@ def read_files_source(name: str, config: FilesSourceConfig, stamp: ProvenanceSta
             if not raw.strip():
                 continue
             meta = {**base_meta, "line": line}
-            problem = ""
-            obj: Any = None
             if _BAD in raw:
-                problem = "bad_encoding"
-            else:
-                try:
-                    obj = json.loads(raw)
-                except json.JSONDecodeError as e:
-                    problem = f"bad_json:{e.msg} at column {e.colno}"
-                if obj is not None and not isinstance(obj, dict):
-                    problem = "bad_json:not a JSON object"
-            if problem:
-                rec = mapper.to_record({}, meta)
-                record = rec.record if isinstance(rec, Rejection) else rec
-                reason, _, why = problem.partition(":")
-                add(Rejection(record, reason, f"{rel} line {line}: {why or 'not UTF-8'}"))
+                add(mapper.reject({}, meta, "bad_encoding", f"{rel} line {line}: not UTF-8"))
+                continue
+            try:
+                obj: Any = json.loads(raw)
+            except json.JSONDecodeError as e:
+                add(mapper.reject({}, meta, "bad_json", f"{rel} line {line}: {e.msg} at column {e.colno}"))
+                continue
+            if not isinstance(obj, dict):
+                add(mapper.reject({}, meta, "bad_json", f"{rel} line {line}: not a JSON object"))
                 continue
             add(mapper.to_record(obj, meta))
     else:

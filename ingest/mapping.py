@@ -142,6 +142,11 @@ class RowMapper:
             return Rejection(record, reason, _where(meta) + detail)
         return record
 
+    def reject(self, row: dict[str, Any], meta: dict[str, Any], reason: str, detail: str) -> Rejection:
+        """A row that cannot be read as it is: kept in rejected.parquet with what could be read of it."""
+        item = self.to_record(row, meta)
+        return Rejection(item.record if isinstance(item, Rejection) else item, reason, detail)
+
 
 def _where(meta: dict[str, Any]) -> str:
     if "path" in meta and "line" in meta:
