@@ -196,7 +196,11 @@ def _synthetic(c: dict[str, Any]) -> str:
             f"### `{g['source']}`",
             "",
             f"- Generator: {fmt(g['generator'])}, seeded from `{fmt(g['seeded_from'])}` "
-            "(few-shot examples from its train split only, or its passages)",
+            + (
+                "(questions and answers grounded in its passages)"
+                if g.get("generator") == "qa"
+                else "(few-shot examples drawn from its train split only)"
+            ),
             f"- Backend: {fmt(list(g['backends']))}; model(s): "
             + (", ".join(f"`{m}` ({n:,} records)" for m, n in g["models"].items()) or NOT_RECORDED)
             + (" (from the recipe config)" if g.get("models_from") == "config" else ""),
