@@ -21,34 +21,44 @@ from synthmix.record import REQUIRED_FIELDS, Record
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 
-# Chat-model wrappers around the payload, in the languages recipes use. Matched at the start of a side.
+# Chat-model wrappers around the payload, matched at the start of a side. "Here is the translation" is
+# ordinary prose too ("Hier ist die Übersetzung des Vertrags."), so those forms need the colon or line
+# break that introduces a payload; "Sure, here is..." is chat talk on its own.
+_PAYLOAD_WORDS = (
+    r"(?:translations?|answers?|responses?|versions?|questions?|pairs?|sentences?|texts?|examples?|"
+    r"traductions?|réponses?|phrases?|übersetzungen|übersetzung|antworten|antwort|sätze|satz|paare|"
+    r"traducción|traducciones|respuestas?|frases|traduzioni|traduzione|risposte|risposta|frasi|coppie)"
+)
 _PREAMBLE = re.compile(
     r"^\s*(?:"
-    r"(?:sure|certainly|of course|okay|ok)[,!.]?\s+(?:here|i)\b"
-    r"|here(?:'s| is| are)\s+(?:the|a|an|your|some|my)?\s*(?:\w+\s+){0,3}?"
-    r"(?:translation|translations|answer|response|version|question|pairs?|sentence|text)"
-    r"|(?:the\s+)?translation(?:\s+(?:is|in \w+))?\s*:"
-    r"|voici\s+(?:la|les|une|le|des)\b"
-    r"|hier\s+(?:ist|sind)\b"
-    r"|aquí\s+(?:está|tienes|están)\b"
-    r"|ecco\s+(?:la|il|le|i)\b"
-    r"|以下是"
-    r"|translated text\s*:"
+    r"(?:sure|certainly|of course|okay|ok|absolutely)[,!.]?\s+here(?:'s| is| are)\b"
+    r"|(?:here(?:'s| is| are)|voici|voilà|hier (?:ist|sind)|aquí (?:está|están|tienes)|ecco)\s+"
+    r"(?:\w+\s+){0,4}?" + _PAYLOAD_WORDS + r"\b[^\n.!?]{0,60}?(?::|\n)"
+    r"|(?:the\s+)?(?:translation|translated text|traduction|übersetzung|traducción)(?:\s+(?:is|in \w+))?\s*:"
+    r"|以下是.{0,12}(?:翻译|译文|答案)"
     r")",
     re.IGNORECASE,
 )
+# Refusals in an output side. An apology alone is prose ("I'm sorry I'm late"), so each form needs the
+# refusal that follows it; a pair whose source says the same is a faithful translation, not a refusal.
 _REFUSAL = re.compile(
-    r"(?:\bI(?:'m| am) (?:sorry|unable|not able)\b|\bas an ai\b|\bas a language model\b"
-    r"|\bI can(?:no|')t (?:help|assist|provide|translate|do that)\b|\bI cannot (?:help|assist|provide|translate)\b"
-    r"|\bje suis désolé\b|\ben tant qu'(?:ia|intelligence artificielle)\b|\bes tut mir leid\b"
-    r"|\bals (?:ki|künstliche intelligenz|sprachmodell)\b|\blo siento\b|\bcomo (?:ia|modelo de lenguaje)\b"
-    r"|抱歉|作为一个?人工智能)",
+    r"(?:\bI(?:'m| am) sorry,? (?:but )?I (?:can(?:no|')t|am (?:unable|not able)|won't)\b"
+    r"|\bI(?:'m| am) (?:unable|not able) to (?:help|assist|provide|translate|comply|fulfil)"
+    r"|\bI can(?:no|')t (?:help|assist|provide|translate|comply|fulfil) (?:you|with|that|this)"
+    r"|\bas an ai\b|\bas a (?:large )?language model\b"
+    r"|\bje suis désolée?,? mais je ne peux pas\b|\ben tant qu'(?:ia|intelligence artificielle|modèle de langage)\b"
+    r"|\bje ne peux pas (?:vous aider|traduire|répondre à cette)"
+    r"|\bes tut mir leid,? aber ich kann\b|\bals (?:ki|künstliche intelligenz|sprachmodell)\b"
+    r"|\bich kann (?:ihnen |dir )?(?:dabei |hierbei )?nicht helfen\b"
+    r"|\blo siento,? pero no puedo\b|\bcomo (?:ia|modelo de lenguaje)\b"
+    r"|抱歉，?我(?:无法|不能)|作为一个?(?:人工智能|AI|语言模型))",
     re.IGNORECASE,
 )
-# Markup or code that has no place in prose: tags, wiki/markdown syntax, code fences, statements.
+# Markup or code that has no place in prose: tags, wiki/markdown syntax, code fences, code statements.
 _MARKUP = re.compile(
     r"</?[A-Za-z][^<>]{0,40}>|```|\{\{|\}\}|\[\[|\]\]|&[a-z]+;|^\s*#{1,6}\s|\bdef \w+\(|\bfunction\s*\w*\(|"
-    r"\breturn\b[^.]*;|[{};]\s*$|\bimport \w+|\bprint\(|console\.log|=>|\b(?:var|let|const) \w+ =",
+    r"\breturn\b[^.\n]*;|[{}]\s*$|\)\s*;\s*$|^\s*(?:import|from) [\w.]+(?: import [\w., ]+)?(?: as \w+)?\s*$|\bprint\(|"
+    r"console\.log|=>|\b(?:var|let|const) \w+ =",
     re.MULTILINE,
 )
 # Short function words that do not count as content when checking QA grounding (several languages).
@@ -178,6 +188,8 @@ class QualityFilters:
             record.kind
         ]
         m = _REFUSAL.search(record.fields.get(name, ""))
+        if m and record.kind == "translation" and _REFUSAL.search(record.fields.get("src", "")):
+            return True, "", ""  # the source refuses too: a faithful translation of a refusal
         if m:
             return False, "refusal", f"{name} contains {m.group(0)!r}"
         return True, "", ""

@@ -32,6 +32,16 @@ GOOD = [
         "Johannes Gutenberg wurde um 1400 in Mainz geboren und erfand den Buchdruck.",
     ),
     Record(kind="passage", origin="real", source="w", fields={"text": "Mainz liegt am Rhein.\nEs ist alt."}),
+    # Prose that looks like chat talk, refusals or code to a careless pattern.
+    pair("Hier ist es schön.", "C'est beau ici."),
+    pair("Hier ist die Übersetzung des Vertrags.", "Voici la traduction du contrat."),
+    pair("Es tut mir leid, ich kann dir nicht helfen.", "Je suis désolé, mais je ne peux pas t'aider."),
+    pair("Er sagte, dass es ihm leid tut.", "He said: I'm sorry for being late."),
+    pair(
+        "Das Land musste Waren importieren; die Preise stiegen.",
+        "The country had to import goods; prices rose.",
+    ),
+    pair("Sicher, ich komme morgen.", "Sure, I will come tomorrow."),
 ]
 
 
@@ -63,6 +73,9 @@ BAD = [
     ("refusal", qa("Was denkst du?", "As an AI language model, I do not have opinions.")),
     ("markup", pair("Der Text ist hier.", "<div class='x'>Le texte</div> est <span>ici</span>.")),
     ("markup", pair("Die Funktion gibt den Wert zurück.", "def f(x):\n    return x;\nprint(f(1))")),
+    ("markup", qa("Wie lade ich numpy?", "import numpy as np\nimport os")),
+    ("chat_preamble", pair("Gute Nacht.", "Certainly! Here are the pairs:\n1. Bonne nuit.")),
+    ("chat_preamble", pair("Gute Nacht.", "Translation: Bonne nuit.")),
     (
         "ungrounded",
         qa(
