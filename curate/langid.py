@@ -180,28 +180,60 @@ def involved_languages(records: Sequence[Record], config: LangIdConfig) -> tuple
     return tuple(sorted(langs))
 
 
+def letter_count(text: str) -> int:
+    """Letters only: digits, dates and punctuation carry no language ("Den 6. November 1455.")."""
+    return sum(ch.isalpha() for ch in text)
+
+
+def _is_wrong(conf: float, best: str, code: str, config: LangIdConfig) -> bool:
+    # Wrong only when another language wins and the expected one is not even close: on short text the
+    # engines spread confidence over related languages (fr/it, de/nl).
+    return best != code and conf < threshold_for(code, config)
+
+
 def judge_records(
     records: Sequence[Record], config: LangIdConfig, languages: tuple[str, ...] | None = None
 ) -> list[tuple[bool, str]]:
-    """``(ok, detail)`` per record; a record fails when any judged side is not in its expected language."""
+    """``(ok, detail)`` per record; a record fails when any judged side is not in its expected language.
+
+    Sides the main engine calls wrong are judged again by ``confirm_engine`` (if set) and fail only when
+    both agree, so the fast engine's slips on short text cost no good records.
+    """
     languages = languages or involved_languages(records, config)
     ident = identifier_for(config.engine, languages, config.seed)
     jobs: list[tuple[int, str, str, str]] = []
     for i, r in enumerate(records):
         for name, text, code in record_sides(r):
-            if len(text) >= config.min_chars and code in ident.supported:
+            if letter_count(text) >= config.min_chars and code in ident.supported:
                 jobs.append((i, name, text[:MAX_DETECT_CHARS], code))
-    verdicts: list[tuple[bool, str]] = [(True, "")] * len(records)
+    suspects: list[tuple[int, str, str, str, str]] = []  # (record, field, text, expected, first verdict)
     for start in range(0, len(jobs), config.batch_size):
         batch = jobs[start : start + config.batch_size]
         scored = ident.scores([t for _, _, t, _ in batch], [c for _, _, _, c in batch])
-        for (i, name, _, code), (conf, best, best_conf) in zip(batch, scored, strict=True):
-            # Wrong only when another language wins and the expected one is not even close: on short
-            # text the engines spread confidence over related languages (fr/it, de/nl).
-            if best != code and conf < threshold_for(code, config) and verdicts[i][0]:
-                verdicts[i] = (
-                    False,
+        for (i, name, text, code), (conf, best, best_conf) in zip(batch, scored, strict=True):
+            if _is_wrong(conf, best, code, config):
+                detail = (
                     f"{name}: expected {code} ({conf:.2f} < {threshold_for(code, config):.2f}), "
-                    f"detected {best or '?'} ({best_conf:.2f})",
+                    f"detected {best or '?'} ({best_conf:.2f}) by {config.engine}"
                 )
+                suspects.append((i, name, text, code, detail))
+    if suspects and config.confirm_engine and config.confirm_engine != config.engine:
+        second = identifier_for(config.confirm_engine, languages, config.seed)
+        checkable = [s for s in suspects if s[3] in second.supported]
+        rescored = second.scores([s[2] for s in checkable], [s[3] for s in checkable])
+        confirmed = {
+            (i, name): f"{detail}; {config.confirm_engine}: {best or '?'} ({best_conf:.2f})"
+            for (i, name, _, code, detail), (conf, best, best_conf) in zip(checkable, rescored, strict=True)
+            if _is_wrong(conf, best, code, config)
+        }
+        unchecked = {(s[0], s[1]): s[4] for s in suspects if s[3] not in second.supported}
+        suspects = [
+            (i, name, text, code, confirmed.get((i, name)) or unchecked[(i, name)])
+            for i, name, text, code, _ in suspects
+            if (i, name) in confirmed or (i, name) in unchecked
+        ]
+    verdicts: list[tuple[bool, str]] = [(True, "")] * len(records)
+    for i, _, _, _, detail in suspects:
+        if verdicts[i][0]:
+            verdicts[i] = (False, detail)
     return verdicts

