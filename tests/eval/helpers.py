@@ -42,8 +42,14 @@ def write_curated(
     return path
 
 
-def make_recipe(tmp_path: Path, model_dir: Path, eval_table: str = "", extra: str = "") -> Recipe:
+def make_recipe(
+    tmp_path: Path, model_dir: Path, eval_table: str = "", train_table: str = "", sources_table: str = ""
+) -> Recipe:
+    """A recipe on ``model_dir`` (unquantized, plain prompts); the tables are TOML lines for each section."""
     (tmp_path / "pairs.tsv").write_text("de\tfr\nHallo\tSalut\n", encoding="utf-8")
+    eval_defaults = {"batch_size": "4", "max_new_tokens": "12", "bootstrap_samples": "200"}
+    given = {line.split("=")[0].strip() for line in eval_table.splitlines() if "=" in line}
+    eval_lines = [f"{k} = {v}" for k, v in eval_defaults.items() if k not in given]
     body = f"""
 name = "evaltest"
 [sources.flores]
@@ -52,16 +58,15 @@ path = "{(tmp_path / "pairs.tsv").as_posix()}"
 columns = {{ src = "de", tgt = "fr" }}
 src_lang = "de"
 tgt_lang = "fr"
+{sources_table}
 [train]
 model = "{model_dir.as_posix()}"
 quantization = "none"
 prompt_format = "plain"
+{train_table}
 [eval]
-batch_size = 4
-max_new_tokens = 12
-bootstrap_samples = 200
+{chr(10).join(eval_lines)}
 {eval_table}
-{extra}
 """
     path = tmp_path / "evaltest.toml"
     path.write_text(body, encoding="utf-8")
