@@ -30,6 +30,7 @@ from data_cards.metadata import card_metadata, metadata_problems
 from data_cards.plots import write_plots
 from data_cards.provenance import (
     SourceObservations,
+    first,
     lookup,
     source_facts,
     synthetic_facts,
@@ -133,9 +134,9 @@ def _mix_facts(manifest: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any
         "weights": weights,
         "realized_shares": realized,
         "ids_per_source": {k: len(v) for k, v in sorted(ids_by_source.items()) if isinstance(v, list)},
-        "budget": lookup(mix, "budget") or lookup(manifest, "config.budget"),
+        "budget": first(lookup(mix, "budget"), lookup(manifest, "config.budget")),
         "budget_unit": lookup(mix, "budget_unit") or lookup(manifest, "config.budget_unit"),
-        "seed": lookup(mix, "seed") or lookup(manifest, "config.seed"),
+        "seed": first(lookup(mix, "seed"), lookup(manifest, "config.seed")),
         "available": mix.get("available") or {},
         "shortfall": mix.get("shortfall") or {},
     }

@@ -46,6 +46,11 @@ def lookup(data: Any, *paths: str) -> Any:
     return None
 
 
+def first(*values: Any) -> Any:
+    """The first value that is not None (``or`` would skip a recorded 0)."""
+    return next((v for v in values if v is not None), None)
+
+
 def upstream_manifest(layout: Layout, stage: str, name: str) -> dict[str, Any]:
     """The ingest/synth/curate manifest of ``name``, or ``{}`` when that output is missing."""
     path = {"ingest": layout.ingest, "synth": layout.synth, "curate": layout.curate}[stage](name)
@@ -265,17 +270,20 @@ def _token_totals(manifest: dict[str, Any], obs: SourceObservations) -> dict[str
     acct = lookup(manifest, "synth.tokens", "tokens", "usage", "token_accounting") or {}
     if not isinstance(acct, dict):
         acct = {}
-    prompt = _as_int(lookup(acct, "prompt_tokens", "prompt") or lookup(manifest, "prompt_tokens"))
+    prompt = _as_int(first(lookup(acct, "prompt_tokens", "prompt"), lookup(manifest, "prompt_tokens")))
     completion = _as_int(
-        lookup(acct, "completion_tokens", "completion") or lookup(manifest, "completion_tokens")
+        first(lookup(acct, "completion_tokens", "completion"), lookup(manifest, "completion_tokens"))
     )
     requests = _as_int(
-        lookup(manifest, "synth.requests.completed", "synth.requests.sent")
-        or lookup(acct, "requests")
-        or lookup(manifest, "requests")
+        first(
+            lookup(manifest, "synth.requests.completed", "synth.requests.sent"),
+            lookup(acct, "requests"),
+            lookup(manifest, "requests"),
+        )
     )
-    cost = lookup(acct, "cost_usd", "estimated_cost_usd") or lookup(
-        manifest, "synth.cost_usd", "cost_usd", "estimated_cost_usd"
+    cost = first(
+        lookup(acct, "cost_usd", "estimated_cost_usd"),
+        lookup(manifest, "synth.cost_usd", "cost_usd", "estimated_cost_usd"),
     )
     source: str | None = "synth manifest"
     if prompt is None and completion is None:
@@ -314,8 +322,10 @@ def synthetic_facts(
     if sampling is None and llm:
         sampling = {k: llm[k] for k in ("temperature", "top_p", "max_tokens", "seed") if k in llm}
     tokens = _token_totals(manifest, obs)
-    price = lookup(llm, "price") or {}
-    if tokens["cost_usd"] is None and tokens["accounting_from"] and price:
+    price = lookup(manifest, "synth.price") or lookup(llm, "price") or {}
+    # A cost of 0 from a job without prices means "not estimated", not "free".
+    tokens["priced"] = any(isinstance(v, int | float) and v > 0 for v in price.values())
+    if tokens["cost_usd"] is None and tokens["accounting_from"] and tokens["priced"]:
         cost = (
             (tokens["prompt_tokens"] or 0) * float(price.get("prompt_per_million", 0.0))
             + (tokens["completion_tokens"] or 0) * float(price.get("completion_per_million", 0.0))

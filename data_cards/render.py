@@ -207,8 +207,13 @@ def _synthetic(c: dict[str, Any]) -> str:
             f"- Sampling parameters: {fmt(g['sampling'])}",
             f"- Tokens: {fmt(tok.get('prompt_tokens'))} prompt + {fmt(tok.get('completion_tokens'))} completion"
             f" in {fmt(tok.get('requests'))} request(s) (accounting from {fmt(tok.get('accounting_from'))})",
-            f"- Estimated cost: {'$' + format(cost, ',.4f') if isinstance(cost, int | float) else NOT_RECORDED}"
-            + (f" ({tok['cost_from']})" if tok.get("cost_from") else ""),
+            "- Estimated cost: "
+            + (
+                "not estimated (the recipe sets no price for this model)"
+                if tok.get("priced") is False and not cost
+                else (f"${cost:,.4f}" if isinstance(cost, int | float) else NOT_RECORDED)
+                + (f" ({tok['cost_from']})" if tok.get("cost_from") else "")
+            ),
         ]
         if g.get("job_records") is not None:
             parts.append(

@@ -56,3 +56,31 @@ def test_corpus_on_the_sample_writes_every_card(in_tmp_project: Path) -> None:
     counts = load_card_json(layout.curate(source))["stats"]["by_split"]
     expected = {{"dev": "validation"}.get(k, k): v for k, v in counts.items()}
     assert {name: len(split) for name, split in ds.items()} == expected
+
+
+def test_corpus_with_recorded_synth_jobs_cards_the_generation(in_tmp_project: Path) -> None:
+    """Real synth manifests (recorded backend replaying samples/synth/) reach the synthetic cards."""
+    recipe_path = str(
+        Path(__file__).resolve().parent.parent / "fixtures" / "data_cards" / "sample_synth.toml"
+    )
+    assert main(["corpus", "--recipe", recipe_path]) == 0
+    layout = Layout.for_recipe("cards-sample-synth")
+    synthetic = load_card_json(layout.curate("synthetic"))
+    [gen] = synthetic["synthetic"]
+    synth_manifest = read_manifest(layout.synth("synthetic"))["synth"]
+    assert gen["models"] == {"hand-written-sample": synthetic["stats"]["records"]}
+    assert gen["templates"][0]["id"] == synth_manifest["template"]["id"]
+    assert gen["templates"][0]["hash"] == synth_manifest["template"]["hash"]
+    assert gen["tokens"]["completion_tokens"] == synth_manifest["tokens"]["completion"] > 0
+    assert gen["tokens"]["prompt_tokens"] == synth_manifest["tokens"]["prompt"]  # 0 is a value, not "missing"
+    assert gen["tokens"]["requests"] == synth_manifest["requests"]["completed"]
+    # Priced in the recipe: tokens x price.
+    assert gen["tokens"]["cost_usd"] == synth_manifest["cost_usd"]
+    assert (
+        gen["rejected_by_reason"] == read_manifest(layout.synth("synthetic"))["counts"]["rejected_by_reason"]
+    )
+    text = (layout.curate("wiki_qa") / "README.md").read_text(encoding="utf-8")
+    assert "not estimated (the recipe sets no price for this model)" in text
+    meta = DatasetCard.load(layout.mix("flores+synthetic") / "README.md").data.to_dict()
+    assert meta["annotations_creators"] == ["found", "machine-generated"]
+    assert meta["license"] == "cc0-1.0"  # the synthetic pairs inherit the license of their seed pairs
