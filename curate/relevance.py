@@ -253,6 +253,17 @@ class RelevanceGate:
                 "train one with `synthmix gate --recipe <recipe>` (no questions)"
             )
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
+        import sklearn
+
+        saved = meta.get("versions", {}).get("scikit-learn")
+        if saved and saved != sklearn.__version__:
+            log.warning(
+                "%s was trained with scikit-learn %s, this is %s; retrain it if scores look wrong "
+                "(synthmix gate --recipe <recipe>)",
+                directory,
+                saved,
+                sklearn.__version__,
+            )
         return cls(joblib.load(model), threshold if threshold is not None else meta["threshold"], meta)
 
 
@@ -304,13 +315,18 @@ def train_gate(
 
 
 def _versions() -> dict[str, str]:
+    import joblib
+    import numpy
     import sklearn
 
     from synthmix import code_version
 
+    # A pickled pipeline loads reliably only with the same scikit-learn (and close numpy/joblib) versions.
     return {
         "python": platform.python_version(),
         "scikit-learn": sklearn.__version__,
+        "numpy": numpy.__version__,
+        "joblib": joblib.__version__,
         "synthmix": code_version(),
     }
 
