@@ -244,10 +244,22 @@ def build_facts(
     return facts
 
 
+def public_path(path: str) -> str:
+    """A path as a card may show it: relative to the project (the working directory), else the file name
+    under recipes/ (an absolute path elsewhere says nothing to a reader and names this machine's folders)."""
+    p = Path(path)
+    if not p.is_absolute():
+        return p.as_posix()
+    try:
+        return p.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return f"recipes/{p.name}"
+
+
 def reproduce_facts(
     recipe: Recipe | None, layout: Layout, name: str, is_mix: bool, mix: dict[str, Any] | None
 ) -> dict[str, Any]:
-    recipe_path = (recipe.path if recipe is not None else "") or f"recipes/{layout.recipe}.toml"
+    recipe_path = public_path((recipe.path if recipe is not None else "") or f"recipes/{layout.recipe}.toml")
     commands = [f"make corpus RECIPE={recipe_path}"]
     if is_mix and mix and mix.get("spec"):
         commands.append(f"synthmix mix --recipe {recipe_path} '{mix['spec']}'")

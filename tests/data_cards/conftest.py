@@ -8,6 +8,7 @@ never show them.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,8 @@ FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "data_cards"
 FAKE_HF_TOKEN = "hf_PlantedFakeToken1234567890"
 FAKE_GROQ_KEY = "PlantedGroqKey-0987654321"  # no gsk_ prefix: only the env-based redaction catches it
 PLANTED_HOME = "/home/alice"
+# An absolute POSIX path in prose or JSON (URLs are excluded: their path follows a host name).
+ABSOLUTE_PATH = re.compile(r"(?<![\w:/.\])-])/(?:[\w.+-]+/)+[\w.+-]*")
 
 
 def fixture_records() -> list[Record]:

@@ -13,7 +13,7 @@ from synthmix.layout import Layout
 from synthmix.recipe import Recipe
 from synthmix.record import Record
 from synthmix.store import write_dataset
-from tests.data_cards.conftest import FAKE_GROQ_KEY, FAKE_HF_TOKEN, PLANTED_HOME
+from tests.data_cards.conftest import ABSOLUTE_PATH, FAKE_GROQ_KEY, FAKE_HF_TOKEN, PLANTED_HOME
 
 Carded = tuple[Recipe, Layout, list[Path]]
 
@@ -170,6 +170,7 @@ def test_no_secret_home_path_or_user_name_in_any_card(carded: Carded) -> None:
         assert FAKE_GROQ_KEY not in text
         assert PLANTED_HOME not in text and "alice" not in text
         assert str(layout.root.resolve()) not in text
+        assert not ABSOLUTE_PATH.search(text)
     wiki = load_card_json(layout.curate("wiki"))
     assert any("token=<redacted>" in url for url in wiki["sources"][0]["origin_urls"])
 

@@ -13,6 +13,7 @@ from synthmix.layout import Layout
 from synthmix.mixspec import parse_mix
 from synthmix.recipe import load_recipe
 from synthmix.store import read_manifest
+from tests.data_cards.conftest import ABSOLUTE_PATH
 
 
 def test_corpus_on_the_sample_writes_every_card(in_tmp_project: Path) -> None:
@@ -81,6 +82,11 @@ def test_corpus_with_recorded_synth_jobs_cards_the_generation(in_tmp_project: Pa
     )
     text = (layout.curate("wiki_qa") / "README.md").read_text(encoding="utf-8")
     assert "not estimated (the recipe sets no price for this model)" in text
+    # The recipe lives outside the project here: the card names it without this machine's folders.
+    assert "make corpus RECIPE=recipes/sample_synth.toml" in text
+    for card_file in layout.data.rglob("*"):
+        if card_file.name in ("README.md", "card.json"):
+            assert not ABSOLUTE_PATH.search(card_file.read_text(encoding="utf-8")), card_file
     meta = DatasetCard.load(layout.mix("flores+synthetic") / "README.md").data.to_dict()
     assert meta["annotations_creators"] == ["found", "machine-generated"]
     assert meta["license"] == "cc0-1.0"  # the synthetic pairs inherit the license of their seed pairs
