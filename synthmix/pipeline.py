@@ -12,6 +12,7 @@ import logging
 import os
 import socket
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlparse
 
 from synthmix.config.sources import HubSourceConfig, WikipediaSourceConfig
@@ -56,7 +57,13 @@ def recipe_needs(recipe: Recipe, offline: bool = False) -> list[Need]:
         if isinstance(src, WikipediaSourceConfig) and not src.html_dir and not offline:
             host = urlparse(src.api_url).hostname if src.api_url else f"{src.lang}.wikipedia.org"
             needs.append(Need("host", host or "", f"sources.{name}"))
-        if isinstance(src, HubSourceConfig) and not offline and os.environ.get("HF_HUB_OFFLINE") != "1":
+        local_dataset = isinstance(src, HubSourceConfig) and bool(src.dataset) and Path(src.dataset).exists()
+        if (
+            isinstance(src, HubSourceConfig)
+            and not local_dataset
+            and not offline
+            and os.environ.get("HF_HUB_OFFLINE") != "1"
+        ):
             needs.append(Need("host", HUB_HOST, f"sources.{name}"))
     for name, job in recipe.synth.items():
         llm = job.llm
