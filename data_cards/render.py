@@ -99,8 +99,23 @@ def _structure(c: dict[str, Any]) -> str:
             "from datasets import load_dataset",
             f'ds = load_dataset("{LOAD_PLACEHOLDER}")',
             "```",
+            *_examples(c),
         ]
     )
+
+
+def _examples(c: dict[str, Any]) -> list[str]:
+    out = []
+    for kind, ex in (c["stats"].get("examples") or {}).items():
+        out += [
+            "",
+            f"Example `{kind}` record ({ex['origin']}, from `{ex['source']}`; the first in the train split):",
+            "",
+            "```json",
+            json.dumps(ex, ensure_ascii=False, indent=2),
+            "```",
+        ]
+    return out
 
 
 def _sources(c: dict[str, Any]) -> str:

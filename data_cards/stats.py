@@ -27,6 +27,7 @@ SIZE_CATEGORIES = (
     (1_000_000_000, "100M<n<1B"),
 )  # and "n>1B" beyond
 PERCENTILES = (5, 50, 95)
+EXAMPLE_CHARS = 300  # longer payload fields are cut in the card's example records
 
 
 def size_category(n: int) -> str:
@@ -86,6 +87,23 @@ def side_lengths(record: Record) -> tuple[str, str, str, str]:
     return INPUT_FIELDS[record.kind], inp, OUTPUT_FIELDS[record.kind], out
 
 
+def example_of(r: Record) -> dict[str, Any]:
+    """A record as the card shows it: who and what, with long payload fields cut."""
+
+    def cut(text: str) -> str:
+        return text if len(text) <= EXAMPLE_CHARS else text[:EXAMPLE_CHARS].rstrip() + " ..."
+
+    langs = {k: v for k, v in (("lang", r.lang), ("src_lang", r.src_lang), ("tgt_lang", r.tgt_lang)) if v}
+    return {
+        "id": r.id,
+        "kind": r.kind,
+        "origin": r.origin,
+        "source": r.source,
+        **langs,
+        "fields": {k: cut(v) for k, v in sorted(r.fields.items()) if v},
+    }
+
+
 def _shares(counter: Counter[str], total: int) -> dict[str, dict[str, float | int]]:
     return {
         k: {"records": v, "share": round(v / total, 4) if total else 0.0} for k, v in sorted(counter.items())
@@ -118,9 +136,13 @@ class StatsAccumulator:
             "input": defaultdict(list),
             "output": defaultdict(list),
         }
+        # The first train record of each kind (stored order, so the same on every run).
+        self.examples: dict[str, dict[str, Any]] = {}
 
     def add(self, r: Record) -> None:
         self.total += 1
+        if r.kind not in self.examples and r.split == "train":
+            self.examples[r.kind] = example_of(r)
         self.by_split[r.split] += 1
         self.by_source[r.source] += 1
         self.by_origin[r.origin] += 1
@@ -173,6 +195,7 @@ class StatsAccumulator:
             "origin_shares": _shares(self.by_origin, total),
             "length_chars": lengths(self.chars),
             "length_words": lengths(self.words),
+            "examples": dict(sorted(self.examples.items())),
         }
 
 

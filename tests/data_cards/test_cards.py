@@ -113,6 +113,9 @@ def test_wikipedia_card_lists_pages_and_revisions(carded: Carded) -> None:
     assert set(src["revision_ids"]) == {"Mainz@241000123", "Johannes Gutenberg@240555777"}
     assert "https://de.wikipedia.org/wiki/Mainz" in src["origin_urls"]
     assert "- `wiki`: 3 page(s) read, 2 with usable passages" in card.text
+    example = facts["stats"]["examples"]["passage"]
+    assert example["fields"]["text"].startswith("Mainz ist die Landeshauptstadt")
+    assert "Example `passage` record (real, from `wiki`; the first in the train split):" in card.text
     assert card.data.to_dict()["language_creators"] == ["crowdsourced"]
 
 

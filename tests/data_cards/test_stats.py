@@ -56,6 +56,17 @@ def test_dataset_stats_counts_sources_languages_and_lengths() -> None:
     assert stats["length_chars"]["output"]["all"]["count"] == 12
     assert stats["length_chars"]["input"]["all"]["count"] == 14
     assert stats["length_words"]["input"]["synthetic"]["max"] == 8
+    # One example per kind: the first train record, payload cut to EXAMPLE_CHARS.
+    assert sorted(stats["examples"]) == ["passage", "qa", "translation"]
+    assert stats["examples"]["qa"]["fields"]["question"] == "Wovon ist Mainz die Landeshauptstadt?"
+
+
+def test_example_fields_are_cut() -> None:
+    from data_cards.stats import EXAMPLE_CHARS, example_of
+
+    ex = example_of(Record(kind="passage", origin="real", source="w", lang="de", fields={"text": "x" * 1000}))
+    assert ex["fields"]["text"] == "x" * EXAMPLE_CHARS + " ..."
+    assert ex["lang"] == "de" and "src_lang" not in ex
 
 
 def test_length_values_split_by_side_and_origin() -> None:
