@@ -82,7 +82,19 @@ class RayExecutor:
         if not ray.is_initialized():
             kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
             if address:
-                ray.init(address=address, **kwargs)
+                import curate
+                import synthmix
+
+                # Ship this checkout's curate and synthmix packages to the cluster's workers, so they run
+                # the same code as the driver (third-party packages must be installed there).
+                kwargs["runtime_env"] = {"py_modules": [curate, synthmix]}
+                try:
+                    ray.init(address=address, **kwargs)
+                except (ConnectionError, RuntimeError, ValueError) as e:
+                    raise MissingRequirementError(
+                        f"--ray-address {address}: cannot connect to a Ray cluster ({e}); "
+                        "drop --ray-address to run on a local Ray"
+                    ) from None
             else:
                 ray.init(num_cpus=num_cpus, **kwargs)
             self._started = True
