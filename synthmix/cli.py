@@ -235,16 +235,19 @@ def cmd_train(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
 
 
 def cmd_eval(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
-    from eval.evaluate import run_eval
+    from eval.evaluate import condition_dir, format_scores, run_eval
 
-    run_eval(recipe, layout, condition=args.condition, adapter=args.adapter, shots=args.shots)
+    scores = run_eval(recipe, layout, condition=args.condition, adapter=args.adapter, shots=args.shots)
+    print(format_scores(scores))
+    print(f"per-sample outputs and scores: {condition_dir(layout, scores['condition'])}")
     return 0
 
 
 def cmd_compare(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
     from eval.compare import run_compare
 
-    run_compare(recipe, layout, force=args.force)
+    report = run_compare(recipe, layout, force=args.force)
+    print(f"report: {report} (+ report.html, plots, comparison.json)")
     return 0
 
 
