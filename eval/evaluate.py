@@ -551,7 +551,7 @@ def _write(
     tmp = out / f".{SCORES}.tmp"
     tmp.write_text(json.dumps(redact(scores), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     tmp.replace(out / SCORES)
-    log.info("eval %s: %s", condition, format_scores(scores))
+    log.info("eval %s", format_scores(scores))
 
 
 def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
@@ -563,9 +563,11 @@ def _write_jsonl(path: Path, rows: list[dict[str, Any]]) -> None:
 
 
 def format_scores(scores: dict[str, Any]) -> str:
-    """One line per metric with its signature: ``bleu 12.34 (nrefs:1|case:mixed|...)``."""
-    parts = []
+    """One line per metric with its signature beside it: ``bleu 12.34  nrefs:1|case:mixed|...  n=50``."""
+    lines = [f"{scores.get('condition')}:"]
     for name, s in scores.get("metrics", {}).items():
         if s:
-            parts.append(f"{name} {metrics.format_score(name, s['score'])} ({s['signature']}, n={s['n']})")
-    return "; ".join(parts) or "no scores"
+            lines.append(
+                f"  {name:11} {metrics.format_score(name, s['score']):>8}  {s['signature']}  n={s['n']}"
+            )
+    return "\n".join(lines) if len(lines) > 1 else f"{scores.get('condition')}: no scores"

@@ -149,7 +149,7 @@ def render_markdown(comparison: dict[str, Any], out_dir: Path, plots: dict[str, 
         "## Scores",
         "",
     ]
-    header = ["condition", "model", "shots", "seeds"]
+    header = ["condition", "trained on", "shots", "seeds"]
     for m in metrics_:
         header += [f"{m} [95% CI]", f"p vs {base}"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -191,12 +191,13 @@ def render_markdown(comparison: dict[str, Any], out_dir: Path, plots: dict[str, 
         lines.append("| (fewer than two conditions) | | | | | | | |")
     if len(c["test_sources"]) > 1 or c.get("by_source"):
         lines += ["", "## Per source", ""]
-        header = ["source", "condition", *metrics_]
+        per_source_metrics = [m for m in metrics_ if m != "accuracy"]  # multiple choice is its own set
+        header = ["source", "condition", *per_source_metrics]
         lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
         for source, per_cond in c.get("by_source", {}).items():
             for name, scores in per_cond.items():
                 cells = []
-                for m in metrics_:
+                for m in per_source_metrics:
                     s = scores.get(m)
                     cells.append(
                         f"{_fmt(m, s['score'])} [{_fmt(m, s['ci'][0])}, {_fmt(m, s['ci'][1])}]"
