@@ -14,6 +14,8 @@ from typing import Any
 
 from huggingface_hub import DatasetCardData
 
+from synthmix.record import RECORD_SCHEMA
+
 TAGS = ("synthmix",)
 TASK_CATEGORIES = {
     "translation": "translation",
@@ -150,6 +152,15 @@ def configs_for(splits: list[str], data_prefix: str = "") -> list[dict[str, Any]
     return [{"config_name": "default", "data_files": data_files}]
 
 
+def dataset_info(by_split: dict[str, int]) -> dict[str, Any]:
+    """The ``dataset_info`` block the Hub viewer and ``datasets`` read: record features and split sizes."""
+    from datasets import Features  # heavy import, only when a card is built
+
+    features = Features.from_arrow_schema(RECORD_SCHEMA)._to_yaml_list()
+    splits = [{"name": HUB_SPLITS[s], "num_examples": by_split[s]} for s in HUB_SPLITS if s in by_split]
+    return {"features": features, "splits": splits}
+
+
 def creators(sources: list[dict[str, Any]], kinds: set[str]) -> tuple[list[str], list[str]]:
     """(language_creators, annotations_creators): who wrote the text, and who wrote the targets."""
     language: set[str] = set()
@@ -208,6 +219,7 @@ def card_metadata(facts: dict[str, Any], data_prefix: str = "") -> DatasetCardDa
         pretty_name=facts["pretty_name"],
         tags=sorted(set(tags)),
         configs=configs_for(list(stats["by_split"]), data_prefix) if stats["by_split"] else None,
+        dataset_info=dataset_info(stats["by_split"]) if stats["by_split"] else None,
     )
     return data
 

@@ -65,6 +65,12 @@ def test_metadata_is_accepted_by_dataset_card_data(carded: Carded) -> None:
         {"split": "test", "path": "test-*.parquet"},
     ]
     assert "synthetic" not in meta["tags"] and "translation" in meta["tags"]
+    assert meta["dataset_info"]["splits"] == [
+        {"name": "train", "num_examples": 4},
+        {"name": "validation", "num_examples": 1},
+        {"name": "test", "num_examples": 1},
+    ]
+    assert [f["name"] for f in meta["dataset_info"]["features"]][:3] == ["id", "kind", "origin"]
     src = facts["sources"][0]
     assert src["hub_config"] == "deu_Latn+fra_Latn" and src["revision"] == "3f1a9c2"
     assert (
