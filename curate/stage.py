@@ -191,12 +191,12 @@ def curate_records(
         items: list[tuple[Record, int, str]],
         dropped: dict[int, int],
         reason: str,
-        sims: dict[int, float] | None = None,
+        notes: dict[int, str] | None = None,
     ) -> dict[int, tuple[str, str]]:
         out = {}
         for k, s in dropped.items():
             survivor = items[s][0]
-            sim = f", similarity {sims[k]:.2f}" if sims and k in sims else ""
+            sim = (notes or {}).get(k, "")
             rec = items[k][0]
             meta = {**rec.meta, "duplicate_of": survivor.id, "duplicate_of_source": survivor.source}
             items[k] = (replace(rec, meta=meta), items[k][1], items[k][2])
@@ -224,8 +224,8 @@ def curate_records(
         verdicts_n: dict[int, tuple[str, str]] = {}
         for members in _dedup_groups(train, by_kind=True, by_source=not config.dedup.cross_source):
             group = [train[k] for k in members]
-            dropped, sims = _near_duplicates(group, [rank(x) for x in group], config.dedup, ex)
-            for k, (reason, detail) in duplicate_verdicts(group, dropped, "near_duplicate", sims).items():
+            dropped, notes = _near_duplicates(group, [rank(x) for x in group], config.dedup, ex)
+            for k, (reason, detail) in duplicate_verdicts(group, dropped, "near_duplicate", notes).items():
                 train[members[k]] = group[k]  # carries the duplicate_of meta
                 verdicts_n[members[k]] = (reason, detail)
         apply("near_dedup", train, verdicts_n)
@@ -299,8 +299,8 @@ def _dedup_groups(items: list[tuple[Record, int, str]], *, by_kind: bool, by_sou
 
 def _near_duplicates(
     items: list[tuple[Record, int, str]], ranks: list[Any], config: DedupConfig, ex: Executor
-) -> tuple[dict[int, int], dict[int, float]]:
-    """Near-duplicates among one kind's records: ``({dropped: survivor}, {dropped: similarity})``.
+) -> tuple[dict[int, int], dict[int, str]]:
+    """Near-duplicates among one kind's records: ``({dropped: survivor}, {dropped: similarity note})``.
 
     Signatures are computed by the executor; in process, candidates come from datasketch's MinHashLSH,
     on Ray from band keys computed by the workers and bucketed here. Both use the same bands, so both
@@ -326,7 +326,19 @@ def _near_duplicates(
         candidates = dedup.lsh_candidates(signatures, config)
     pairs = dedup.confirmed_pairs(candidates, signatures, config.threshold, hashes)
     dropped = dedup.survivors_from_pairs(len(items), pairs, ranks)
-    return dropped, {k: dedup.similarity(k, s, signatures, hashes) for k, s in dropped.items()}
+    neighbours: dict[int, list[int]] = {}
+    for a, b in pairs:
+        neighbours.setdefault(a, []).append(b)
+        neighbours.setdefault(b, []).append(a)
+    notes = {}
+    for k, s in dropped.items():
+        sim = dedup.similarity(k, s, signatures, hashes)
+        notes[k] = f", similarity {sim:.2f}"
+        if sim < config.threshold:
+            # Linked to the survivor through a chain of near-duplicates: name the closest link.
+            link_sim, via = max((dedup.similarity(k, j, signatures, hashes), -j) for j in neighbours[k])
+            notes[k] += f" via {items[-via][0].id} ({link_sim:.2f})"
+    return dropped, notes
 
 
 # ---- reading inputs and writing outputs -----------------------------------------------------------

@@ -291,3 +291,21 @@ def test_unknown_skip_source_is_a_config_error(make_recipe: Callable[..., Recipe
     recipe = make_recipe('\n[curate]\nlangid = { skip_sources = ["nope"] }\n')
     with pytest.raises(ConfigError, match="curate.langid.skip_sources: 'nope'"):
         curate_records([], recipe, eval_splits={})
+
+
+def test_chained_near_duplicate_names_its_link(make_recipe: Callable[..., Recipe]) -> None:
+    from curate.stage import curate_records
+
+    a = "Am Montag fahren wir mit dem Zug von Hamburg nach Berlin und besuchen dort unsere Großeltern."
+    b = a.replace("Montag", "Dienstag")
+    c = b.replace("Großeltern", "Freunde")
+    fr = "Lundi, nous prenons le train de Hambourg à Berlin pour rendre visite à nos grands-parents."
+    records = [pair(a, fr), pair(b, fr, source="synthetic"), pair(c, fr, source="synthetic")]
+    recipe = make_recipe("\n[curate]\ndedup = { threshold = 0.85 }\nlangid = { enabled = false }\n")
+    details = {
+        x.record.fields["src"]: x.detail for x in curate_records(records, recipe, eval_splits={}).rejected
+    }
+    survivor = records[0].id
+    assert details[b].startswith(f"duplicate_of={survivor}")
+    assert details[c].startswith(f"duplicate_of={survivor}")
+    assert f"via {records[1].id}" in details[c]
