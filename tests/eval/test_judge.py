@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 
@@ -199,3 +200,51 @@ def test_unknown_template_is_a_config_error():
 
     with pytest.raises(ConfigError, match="judge_single@v1"):
         judge_mod.load_judge_template("judge_single@v9")
+
+
+def test_compare_with_a_judge_rates_every_output_and_judges_pairs_in_both_orders(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch
+):
+    from eval.compare import run_compare
+    from tests.eval.helpers import make_recipe, sample_pairs, write_curated
+
+    def script(messages: list[dict[str, str]]) -> str:
+        if "[Assistant A's answer]" in messages[-1]["content"]:
+            return "The first one. [[A]]"  # always the first position: every pair is inconsistent
+        return "Rating: [[2]]" if len(server.requests) % 3 else "no idea"
+
+    monkeypatch.chdir(tmp_path)
+    with chat_server(script) as server:
+        recipe = make_recipe(
+            tmp_path,
+            tiny_model_dir,
+            f"""metrics = ["chrf", "judge"]
+conditions = [{{ name = "base-0shot" }}, {{ name = "base-2shot", shots = 2 }}]
+[eval.judge]
+enabled = true
+pairwise = true
+[eval.judge.llm]
+backend = "openai"
+base_url = "{server.base_url}"
+model = "judge-model"
+temperature = 0.0
+json_mode = false
+requests_per_minute = 60000
+concurrency = 1""",
+        )
+        layout = Layout(recipe.name, tmp_path)
+        write_curated(layout, "flores", sample_pairs(10), sample_pairs(6, offset=100))
+        run_compare(recipe, layout, build_corpus=False, progress=False)
+    comparison = json.loads((layout.reports / "comparison.json").read_text(encoding="utf-8"))
+    single = comparison["judge"]["single"]
+    assert set(single) == {"base-0shot", "base-2shot"}
+    for s in single.values():
+        assert s["judged"] == 6 and s["rated"] + sum(s["rejected"].values()) == 6
+        assert s["rejected"].get("no_verdict", 0) >= 1 and s["mean_rating"] == 2.0
+    (pair,) = comparison["judge"]["pairwise"]
+    assert (pair["x"], pair["y"]) == ("base-2shot", "base-0shot")
+    assert pair["ties"] == 6 and pair["inconsistent"] == 6 and pair["wins_x"] == pair["wins_y"] == 0
+    assert comparison["scores"]["base-0shot"]["judge"]["score"] == pytest.approx(2.0)
+    assert len(server.requests) == 6 + 6 + 12  # 6 ratings per condition, 6 pairs x both orders
+    text = (layout.reports / "report.md").read_text(encoding="utf-8")
+    assert "## LLM judge" in text and "| base-2shot | base-0shot | 0 | 0 | 6 | 6 |" in text
