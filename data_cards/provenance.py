@@ -34,14 +34,19 @@ MAX_LISTED = 10  # origin URLs / pages listed per source; the rest are counted
 
 def lookup(data: Any, *paths: str) -> Any:
     """The first present, non-empty value among dotted ``paths`` (``"usage.prompt_tokens"``)."""
+    if not isinstance(data, dict):
+        return None
     for path in paths:
-        node = data
-        for part in path.split("."):
-            if not isinstance(node, dict) or part not in node:
-                node = None
-                break
-            node = node[part]
-        if node not in (None, "", [], {}):
+        if "." not in path:  # the common case, on every record's meta: one dict lookup
+            node = data.get(path)
+        else:
+            node = data
+            for part in path.split("."):
+                if not isinstance(node, dict) or part not in node:
+                    node = None
+                    break
+                node = node[part]
+        if node is not None and node != "" and node != [] and node != {}:
             return node
     return None
 
