@@ -136,6 +136,15 @@ def _as_list(value: Any) -> list[str]:
     return [str(v) for v in value] if isinstance(value, list) else [str(value)]
 
 
+def _link_or_copy(src: Path, dst: Path) -> None:
+    # A hard link costs no space for multi-GB shards. It is safe: synthmix never rewrites a shard in
+    # place (a rebuilt dataset is a new directory renamed over the old one).
+    try:
+        os.link(src, dst)
+    except OSError:
+        shutil.copyfile(src, dst)
+
+
 def upload_card(dataset_dir: Path, repo: str | None = None) -> DatasetCard:
     """The README as published: data_files under data/, the repo id in the example, redacted again."""
     try:
@@ -160,7 +169,7 @@ def stage_upload(dataset_dir: Path, out: Path, repo: str | None = None) -> list[
     (out / DATA_DIR).mkdir()
     paths = []
     for shard in shard_paths(dataset_dir):
-        shutil.copyfile(shard, out / DATA_DIR / shard.name)
+        _link_or_copy(shard, out / DATA_DIR / shard.name)
         paths.append(f"{DATA_DIR}/{shard.name}")
     (out / README).write_text(str(upload_card(dataset_dir, repo)), encoding="utf-8")
     card = load_card_json(dataset_dir)
