@@ -484,8 +484,8 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 def gate_report_section(recipe: Recipe, layout: Layout) -> list[str]:
     """Markdown lines for the experiment report: the gate's held-out metrics (empty when it has no gate).
 
-    Uses ``runs/<recipe>/gate/metrics.json``; a recipe with ``gate.enabled`` whose gate was never trained
-    gets it trained here (seconds, deterministic), so ``make compare`` reports it without an extra command.
+    A recipe with ``gate.enabled`` whose gate was never trained gets it trained here (seconds,
+    deterministic); otherwise this only reads ``runs/<recipe>/gate/metrics.json``.
     """
     metrics_file = gate_dir_for(layout) / METRICS_FILE
     if not metrics_file.is_file():
@@ -495,16 +495,23 @@ def gate_report_section(recipe: Recipe, layout: Layout) -> list[str]:
             ensure_gate(recipe, layout)
         except SynthmixError as e:
             return ["## Question relevance gate", "", f"Not trained: {e}", ""]
+    return gate_report_lines(metrics_file, str(metrics_file.relative_to(layout.root)))
+
+
+def gate_report_lines(metrics_file: Path, shown_as: str = "") -> list[str]:
+    """A saved gate's ``metrics.json`` as a markdown section (empty when the file does not exist)."""
+    if not metrics_file.is_file():
+        return []
     metrics = json.loads(metrics_file.read_text(encoding="utf-8"))
     report, counts = metrics["report"], metrics["counts"]
     lines = [
         "## Question relevance gate",
         "",
         f"TF-IDF + logistic regression (balanced class weights), on-topic = questions of "
-        f"`{metrics.get('topic_source', recipe.gate.topic_source)}`, held-out "
+        f"`{metrics.get('topic_source', '?')}`, held-out "
         f"{counts['test'][ON_TOPIC]} on-topic + {counts['test'][OFF_TOPIC]} off-topic questions "
         f"(trained on {counts['train'][ON_TOPIC]} + {counts['train'][OFF_TOPIC]}), threshold "
-        f"{metrics['threshold']:g}. From `{metrics_file.relative_to(layout.root)}`.",
+        f"{metrics['threshold']:g}. From `{shown_as or metrics_file.name}`.",
         "",
         "| class | precision | recall | F1 | support |",
         "|---|---:|---:|---:|---:|",

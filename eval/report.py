@@ -18,7 +18,9 @@ import os
 from pathlib import Path
 from typing import Any
 
+from curate.relevance import METRICS_FILE, gate_dir_for, gate_report_lines
 from eval.metrics import LOWER_IS_BETTER, format_score
+from synthmix.layout import Layout
 from synthmix.redact import redact
 
 log = logging.getLogger(__name__)
@@ -209,6 +211,10 @@ def render_markdown(comparison: dict[str, Any], out_dir: Path, plots: dict[str, 
         lines += _mc_section(c)
     if c.get("judge"):
         lines += _judge_section(c)
+    # The question relevance gate's held-out metrics, when the recipe has trained one (`synthmix gate`).
+    gate_metrics = gate_dir_for(Layout(c["recipe"], out_dir.parent.parent)) / METRICS_FILE
+    gate = gate_report_lines(gate_metrics, f"runs/{c['recipe']}/gate/{METRICS_FILE}")
+    lines += ["", *gate] if gate else []
     lines += ["", "## Training", ""]
     if plots.get("curves"):
         lines += [f"![learning curves]({CURVES_PNG})", ""]

@@ -224,6 +224,10 @@ def test_recipe_runs_offline_end_to_end(
     report = in_tmp_project / f"reports/{name}/report.md"
     assert report.is_file()
     text = report.read_text(encoding="utf-8")
+    if recipe.gate.enabled:
+        on = metrics["report"]["on_topic"]
+        assert "## Question relevance gate" in text
+        assert f"| on_topic | {on['precision']:.3f} | {on['recall']:.3f} | {on['f1-score']:.3f} |" in text
     for cond in recipe.eval.conditions:
         assert cond.name in text
         scores = in_tmp_project / f"reports/{name}/conditions/{cond.name}/scores.json"
