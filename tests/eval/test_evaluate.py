@@ -123,3 +123,46 @@ def test_missing_test_split_and_bad_adapter_are_user_errors(
         run_eval(recipe, layout, adapter=tmp_path, progress=False)
     with pytest.raises(ConfigError, match="not in \\[eval\\].conditions"):
         run_eval(recipe, layout, condition="nope", progress=False)
+
+
+def test_qa_sources_get_exact_match_and_token_f1_translation_sources_do_not(
+    tmp_path: Path, tiny_model_dir: Path, monkeypatch
+):
+    from synthmix.store import write_dataset
+
+    monkeypatch.chdir(tmp_path)
+    recipe = make_recipe(
+        tmp_path,
+        tiny_model_dir,
+        'metrics = ["bleu", "exact_match", "token_f1"]',
+        sources_table='[sources.wiki_qa]\ntype = "files"\npath = "pairs.tsv"\nkind = "qa"\nlang = "de"',
+    )
+    layout = Layout(recipe.name, tmp_path)
+    write_curated(layout, "flores", sample_pairs(20), sample_pairs(8, offset=100))
+    qa = [
+        Record(
+            kind="qa",
+            origin="synthetic",
+            source="wiki_qa",
+            fields={"question": q, "answer": a},
+            split=s,
+            lang="de",
+        )
+        for q, a, s in [
+            ("Wo wurde Gutenberg geboren?", "In Mainz.", "test"),
+            ("Was erfand Gutenberg?", "Den Buchdruck mit beweglichen Lettern.", "test"),
+            ("Welcher Fluss fließt durch Köln?", "Der Rhein.", "train"),
+        ]
+    ]
+    write_dataset(layout.curate("wiki_qa"), qa, stage="curate", config_hash="test")
+    scores = run_eval(recipe, layout, progress=False)
+    assert scores["n_items"] == 8 + 2
+    assert set(scores["by_source"]["flores"]) == {"bleu"}
+    assert set(scores["by_source"]["wiki_qa"]) == {"bleu", "exact_match", "token_f1"}
+    assert scores["metrics"]["exact_match"]["n"] == 2 and scores["metrics"]["bleu"]["n"] == 10
+    rows = evaluate.read_samples(layout, "base-0shot")
+    qa_rows = [r for r in rows if r["source"] == "wiki_qa"]
+    assert qa_rows[0]["prompt"] == "Answer the question.\nWo wurde Gutenberg geboren?\n"
+    assert evaluate.score_rows(qa_rows, "token_f1")["score"] == pytest.approx(
+        scores["metrics"]["token_f1"]["score"]
+    )
