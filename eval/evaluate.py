@@ -181,11 +181,11 @@ def load_condition_model(recipe: Recipe, adapter: Path | None) -> tuple[Any, Any
     return model, tokenizer
 
 
-def free_model(model: Any) -> None:
-    """Drop a model between conditions (the reference runs cleared memory before every model)."""
+def free_memory() -> None:
+    """After the last reference to a model is gone: collect it and empty the GPU cache (the reference
+    runs cleared memory before every model, so one condition's weights never crowd out the next's)."""
     import torch
 
-    del model
     gc.collect()
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
@@ -441,6 +441,7 @@ def _evaluate(
         )
         for row, score in zip(rows, nll, strict=True):
             row["nll"], row["tokens"] = round(score.nll, 6), score.tokens
+            row["perplexity"] = round(score.perplexity, 4) if score.tokens else None
     if "comet" in e.metrics:
         idx = [i for i, r in enumerate(rows) if r["kind"] == "translation" and "output" in r]
         comet = metrics.comet_stats(
@@ -477,7 +478,8 @@ def _evaluate(
             "accuracy_norm": result.accuracy_norm,
             "by_category": result.by_category,
         }
-    free_model(model)
+    del model
+    free_memory()
     judge_summary: dict[str, Any] | None = None
     if e.judge.enabled and "judge" in e.metrics:
         from eval.judge import judge_rows

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import pytest
@@ -66,6 +67,7 @@ def test_run_eval_writes_per_sample_outputs_and_scores_and_reuses_them(project):
         # no other test item appears in the prompt as a shot
         assert not any(other in row["prompt"] for other in test_inputs - {row["input"]})
         assert row["tokens"] > 0 and row["nll"] > 0
+        assert row["perplexity"] == pytest.approx(math.exp(row["nll"] / row["tokens"]), rel=1e-3)
         assert "output" in row and "raw_output" in row
     assert set(scores["metrics"]) == {"bleu", "chrf", "chrf++", "perplexity", "accuracy"}
     assert scores["metrics"]["bleu"]["signature"].startswith("nrefs:1|case:mixed|eff:no|tok:13a")
