@@ -2,8 +2,9 @@
 from ``[curate.quality]`` (synthmix.config.curate.QualityConfig); the first filter that fails names the
 reason the record is rejected with::
 
-    from curate.quality import QualityFilters
-    ok, reason, detail = QualityFilters(config).check(record)
+    from curate.quality import LengthRatioFilter, QualityFilters
+    keep, reason = LengthRatioFilter(config).keep(record)             # one filter
+    keep, reason, detail = QualityFilters(config).check(record)      # all, with the detail
 
 Reasons: ``too_short``, ``too_long``, ``length_ratio``, ``untranslated``, ``repeated_chars``,
 ``repeated_lines``, ``chat_preamble``, ``refusal``, ``markup``, ``ungrounded``.
@@ -80,35 +81,32 @@ def content_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text.lower()) if w not in _STOPWORDS and len(w) > 1]
 
 
+def sides(record: Record) -> list[tuple[str, str]]:
+    """(field, text) of a record's required fields: what the filters judge."""
+    return [(f, record.fields.get(f, "")) for f in REQUIRED_FIELDS[record.kind]]
+
+
 @dataclass(frozen=True)
-class QualityFilters:
-    """Every quality filter, in the order they are tried: specific faults (loops, preambles, refusals,
-    markup) before the ratio test they would also trip, so the reason names the real cause."""
+class QualityFilter:
+    """A filter is ``keep(record) -> (bool, reason)``; ``check`` also says why, for rejected.parquet."""
 
     config: QualityConfig
 
+    def keep(self, record: Record) -> tuple[bool, str]:
+        ok, reason, _ = self.check(record)
+        return ok, reason
+
     def check(self, record: Record) -> tuple[bool, str, str]:
-        for name in (
-            "length",
-            "repetition",
-            "chat_preamble",
-            "refusal",
-            "markup",
-            "untranslated",
-            "length_ratio",
-            "grounding",
-        ):
-            ok, reason, detail = getattr(self, name)(record)
-            if not ok:
-                return ok, reason, detail
-        return True, "", ""
+        raise NotImplementedError
 
-    def _sides(self, record: Record) -> list[tuple[str, str]]:
-        return [(f, record.fields.get(f, "")) for f in REQUIRED_FIELDS[record.kind]]
 
-    def length(self, record: Record) -> tuple[bool, str, str]:
+@dataclass(frozen=True)
+class LengthFilter(QualityFilter):
+    """Empty, too short (``min_chars``, ``min_words``) or too long (``max_chars``) sides."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
         c = self.config
-        for name, text in self._sides(record):
+        for name, text in sides(record):
             n_words = len(_WORD.findall(text))
             if len(text) < c.min_chars or n_words < c.min_words:
                 return False, "too_short", f"{name}: {len(text)} chars, {n_words} words"
@@ -116,19 +114,87 @@ class QualityFilters:
                 return False, "too_long", f"{name}: {len(text)} chars > max_chars {c.max_chars}"
         return True, "", ""
 
-    def length_ratio(self, record: Record) -> tuple[bool, str, str]:
-        # Pairs only (NeMo-Curator's LengthRatioFilter): a QA answer may well be much shorter.
-        if record.kind != "translation":
-            return True, "", ""
-        src, tgt = record.fields.get("src", ""), record.fields.get("tgt", "")
-        if max(len(src), len(tgt)) < self.config.length_ratio_min_chars:
-            return True, "", ""
-        ratio = _ratio(src, tgt)
-        if ratio > self.config.max_length_ratio:
-            return False, "length_ratio", f"src/tgt length ratio {ratio:.2f} > {self.config.max_length_ratio}"
+
+@dataclass(frozen=True)
+class RepetitionFilter(QualityFilter):
+    """Character runs, repeated lines and looping phrases (degenerate generation)."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        c = self.config
+        run = re.compile(r"(.)\1{" + str(c.max_repeated_char_run - 1) + ",}", re.DOTALL)
+        for name, text in sides(record):
+            m = run.search(text)
+            if m:
+                return False, "repeated_chars", f"{name}: {len(m.group(0))}x {m.group(1)!r}"
+            lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
+            if len(lines) >= 3:
+                repeated = sum(n - 1 for n in Counter(lines).values() if n > 1)
+                if repeated / len(lines) > c.max_repeated_line_fraction:
+                    return False, "repeated_lines", f"{name}: {repeated} of {len(lines)} lines repeat"
+            words = _WORD.findall(text.lower())
+            if len(words) >= 12:
+                # Degenerate generation loops ("the the the ...", a phrase over and over).
+                trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
+                top = Counter(trigrams).most_common(1)[0][1]
+                if top * 3 / len(words) > max(0.5, c.max_repeated_line_fraction):
+                    return False, "repeated_lines", f"{name}: a 3-word phrase repeats {top} times"
         return True, "", ""
 
-    def untranslated(self, record: Record) -> tuple[bool, str, str]:
+
+@dataclass(frozen=True)
+class ChatPreambleFilter(QualityFilter):
+    """Chat wrappers at the start of a side ("Here is the translation:")."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        if not self.config.preambles:
+            return True, "", ""
+        for name, text in sides(record):
+            m = _PREAMBLE.match(text)
+            if m:
+                return False, "chat_preamble", f"{name} starts with {m.group(0).strip()!r}"
+        return True, "", ""
+
+
+@dataclass(frozen=True)
+class RefusalFilter(QualityFilter):
+    """Refusals in the output side ("I'm sorry, but I can't", "As an AI")."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        if not self.config.refusals:
+            return True, "", ""
+        name = {"translation": "tgt", "qa": "answer", "instruction": "response", "passage": "text"}[
+            record.kind
+        ]
+        m = _REFUSAL.search(record.fields.get(name, ""))
+        if m and record.kind == "translation" and _REFUSAL.search(record.fields.get("src", "")):
+            return True, "", ""  # the source refuses too: a faithful translation of a refusal
+        if m:
+            return False, "refusal", f"{name} contains {m.group(0)!r}"
+        return True, "", ""
+
+
+@dataclass(frozen=True)
+class MarkupFilter(QualityFilter):
+    """Markup or code in prose (tags, wiki/markdown syntax, code statements)."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        if record.kind == "instruction":
+            return True, "", ""  # instructions may legitimately ask for code
+        for name, text in sides(record):
+            hits = _MARKUP.findall(text)
+            if not hits:
+                continue
+            share = sum(len(h) for h in hits) / max(1, len(text))
+            if share > self.config.max_markup_fraction or len(hits) >= 3:
+                return False, "markup", f"{name}: {len(hits)} markup/code fragments ({share:.0%} of text)"
+        return True, "", ""
+
+
+@dataclass(frozen=True)
+class UntranslatedFilter(QualityFilter):
+    """Pairs whose target is the source, or copies it (``max_copy_similarity``)."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
         if record.kind != "translation":
             return True, "", ""
         src, tgt = record.fields.get("src", "").lower(), record.fields.get("tgt", "").lower()
@@ -151,62 +217,29 @@ class QualityFilters:
             return False, "untranslated", "target contains the source verbatim"
         return True, "", ""
 
-    def repetition(self, record: Record) -> tuple[bool, str, str]:
-        c = self.config
-        run = re.compile(r"(.)\1{" + str(c.max_repeated_char_run - 1) + ",}", re.DOTALL)
-        for name, text in self._sides(record):
-            m = run.search(text)
-            if m:
-                return False, "repeated_chars", f"{name}: {len(m.group(0))}x {m.group(1)!r}"
-            lines = [ln.strip() for ln in text.split("\n") if ln.strip()]
-            if len(lines) >= 3:
-                repeated = sum(n - 1 for n in Counter(lines).values() if n > 1)
-                if repeated / len(lines) > c.max_repeated_line_fraction:
-                    return False, "repeated_lines", f"{name}: {repeated} of {len(lines)} lines repeat"
-            words = _WORD.findall(text.lower())
-            if len(words) >= 12:
-                # Degenerate generation loops ("the the the ...", a phrase over and over).
-                trigrams = [tuple(words[i : i + 3]) for i in range(len(words) - 2)]
-                top = Counter(trigrams).most_common(1)[0][1]
-                if top * 3 / len(words) > max(0.5, c.max_repeated_line_fraction):
-                    return False, "repeated_lines", f"{name}: a 3-word phrase repeats {top} times"
-        return True, "", ""
 
-    def chat_preamble(self, record: Record) -> tuple[bool, str, str]:
-        if not self.config.preambles:
+@dataclass(frozen=True)
+class LengthRatioFilter(QualityFilter):
+    """Pairs whose longer side is more than ``max_length_ratio`` times the shorter (NeMo-Curator's)."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        # Pairs only (NeMo-Curator's LengthRatioFilter): a QA answer may well be much shorter.
+        if record.kind != "translation":
             return True, "", ""
-        for name, text in self._sides(record):
-            m = _PREAMBLE.match(text)
-            if m:
-                return False, "chat_preamble", f"{name} starts with {m.group(0).strip()!r}"
-        return True, "", ""
-
-    def refusal(self, record: Record) -> tuple[bool, str, str]:
-        if not self.config.refusals:
+        src, tgt = record.fields.get("src", ""), record.fields.get("tgt", "")
+        if max(len(src), len(tgt)) < self.config.length_ratio_min_chars:
             return True, "", ""
-        name = {"translation": "tgt", "qa": "answer", "instruction": "response", "passage": "text"}[
-            record.kind
-        ]
-        m = _REFUSAL.search(record.fields.get(name, ""))
-        if m and record.kind == "translation" and _REFUSAL.search(record.fields.get("src", "")):
-            return True, "", ""  # the source refuses too: a faithful translation of a refusal
-        if m:
-            return False, "refusal", f"{name} contains {m.group(0)!r}"
+        ratio = _ratio(src, tgt)
+        if ratio > self.config.max_length_ratio:
+            return False, "length_ratio", f"src/tgt length ratio {ratio:.2f} > {self.config.max_length_ratio}"
         return True, "", ""
 
-    def markup(self, record: Record) -> tuple[bool, str, str]:
-        if record.kind == "instruction":
-            return True, "", ""  # instructions may legitimately ask for code
-        for name, text in self._sides(record):
-            hits = _MARKUP.findall(text)
-            if not hits:
-                continue
-            share = sum(len(h) for h in hits) / max(1, len(text))
-            if share > self.config.max_markup_fraction or len(hits) >= 3:
-                return False, "markup", f"{name}: {len(hits)} markup/code fragments ({share:.0%} of text)"
-        return True, "", ""
 
-    def grounding(self, record: Record) -> tuple[bool, str, str]:
+@dataclass(frozen=True)
+class GroundingFilter(QualityFilter):
+    """QA answers whose content words are not in their context (``min_grounding``)."""
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
         context = record.fields.get("context")
         if record.kind != "qa" or not context:
             return True, "", ""
@@ -217,4 +250,37 @@ class QualityFilters:
         share = sum(w in known for w in answer) / len(answer)
         if share < self.config.min_grounding:
             return False, "ungrounded", f"{share:.0%} of answer content words in the context"
+        return True, "", ""
+
+
+# Specific faults (loops, preambles, refusals, markup) come before the ratio test they would also trip, so
+# the reason names the real cause.
+FILTERS: tuple[type[QualityFilter], ...] = (
+    LengthFilter,
+    RepetitionFilter,
+    ChatPreambleFilter,
+    RefusalFilter,
+    MarkupFilter,
+    UntranslatedFilter,
+    LengthRatioFilter,
+    GroundingFilter,
+)
+
+
+class QualityFilters:
+    """Every quality filter in order; the first that fails names the reason."""
+
+    def __init__(self, config: QualityConfig) -> None:
+        self.config = config
+        self.filters = tuple(cls(config) for cls in FILTERS)
+
+    def keep(self, record: Record) -> tuple[bool, str]:
+        ok, reason, _ = self.check(record)
+        return ok, reason
+
+    def check(self, record: Record) -> tuple[bool, str, str]:
+        for f in self.filters:
+            ok, reason, detail = f.check(record)
+            if not ok:
+                return ok, reason, detail
         return True, "", ""

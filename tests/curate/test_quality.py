@@ -103,3 +103,18 @@ def test_thresholds_come_from_config() -> None:
     assert QualityFilters(QualityConfig(min_grounding=0.0)).check(ungrounded)[0]
     preamble = BAD[8][1]
     assert QualityFilters(QualityConfig(preambles=False)).check(preamble)[0]
+
+
+def test_each_filter_is_keep_record_to_bool_and_reason() -> None:
+    from curate.quality import FILTERS, LengthRatioFilter, UntranslatedFilter
+
+    config = QualityConfig()
+    assert LengthRatioFilter(config).keep(GOOD[0]) == (True, "")
+    assert LengthRatioFilter(config).keep(BAD[2][1]) == (False, "length_ratio")
+    assert UntranslatedFilter(config).keep(BAD[3][1]) == (False, "untranslated")
+    # Every reason a record fails with comes from exactly one filter, and every filter passes good records.
+    for reason, record in BAD:
+        failing = [cls.__name__ for cls in FILTERS if cls(config).keep(record) == (False, reason)]
+        assert failing, reason
+    for record in GOOD:
+        assert all(cls(config).keep(record) == (True, "") for cls in FILTERS)
