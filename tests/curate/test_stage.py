@@ -309,3 +309,17 @@ def test_chained_near_duplicate_names_its_link(make_recipe: Callable[..., Recipe
     assert details[b].startswith(f"duplicate_of={survivor}")
     assert details[c].startswith(f"duplicate_of={survivor}")
     assert f"via {records[1].id}" in details[c]
+
+
+def test_changed_upstream_rebuilds(
+    make_recipe: Callable[..., Recipe], layout: Layout, sample_pairs: list[tuple[str, str]]
+) -> None:
+    build_inputs(layout, sample_pairs)
+    recipe = make_recipe()
+    first = run_curate(recipe, layout)["synthetic"]
+    extra = pair("Die Sonne scheint über dem Meer.", "Le soleil brille sur la mer.", source="synthetic")
+    write_input(layout, "synth", "synthetic", [*read_records(layout.synth("synthetic")), extra])
+    second = run_curate(recipe, layout)["synthetic"]
+    assert second["inputs"]["synthetic"] != first["inputs"]["synthetic"]
+    assert second["counts"]["records"] == first["counts"]["records"] + 1
+    assert extra.id in {r.id for r in read_records(layout.curate("synthetic"))}
