@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from synthmix.cli import main
+from synthmix.layout import safe_dirname
 from synthmix.mixspec import parse_mix
 from synthmix.recipe import load_recipe
 from synthmix.store import read_manifest, read_records, read_rejected
@@ -57,8 +58,8 @@ def test_sample_curate_and_mix_end_to_end(in_tmp_project: Path, capsys: pytest.C
     assert "mix " in capsys.readouterr().out
     sizes = {}
     for spec in load_recipe(RECIPE).mix.build:
-        manifest = read_manifest(data / "mix" / parse_mix(spec).canonical)
-        sizes[spec_dir] = manifest["counts"]["records"]
+        manifest = read_manifest(data / "mix" / safe_dirname(parse_mix(spec).canonical))
+        sizes[spec] = manifest["counts"]["records"]
         assert manifest["mix"]["shortfall"] == {}
     assert len(set(sizes.values())) == 1  # equal size: real, synthetic and mixed compare fairly
     assert main(["status", "--recipe", RECIPE]) == 0
