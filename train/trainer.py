@@ -419,7 +419,8 @@ def _train(
         greater_is_better=False if early_stop else None,
         seed=cfg.seed,
         data_seed=cfg.seed,
-        train_sampling_strategy="group_by_length" if cfg.group_by_length and not cfg.packing else "random",
+        # Grouping packed rows too: partly filled rows then share batches and padding stays near zero.
+        train_sampling_strategy="group_by_length" if cfg.group_by_length else "random",
         bf16=cuda and dtype == torch.bfloat16,
         fp16=cuda and dtype == torch.float16,
         use_cpu=not cuda,
