@@ -93,6 +93,9 @@ def run_compare(
     build_corpus: bool = True,
 ) -> Path:
     """Train and evaluate every condition (reusing finished work), test every pair, write the report."""
+    from eval.judge import check_judge_ready
+
+    check_judge_ready(recipe)  # before hours of training, not after
     if build_corpus:
         ensure_corpus(recipe, layout)
     conditions = default_conditions(recipe)

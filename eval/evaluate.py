@@ -344,6 +344,9 @@ def evaluate_request(
     if req.shots < 0:
         raise ConfigError(f"--shots: must be >= 0, got {req.shots}")
     test_sets = load_test_sets(recipe, layout)
+    from eval.judge import check_judge_ready
+
+    check_judge_ready(recipe)
     key = eval_key(recipe, layout, req, list(test_sets))
     previous = load_result(layout, req.condition)
     if previous and previous.get("eval_key") == key and not force:

@@ -237,6 +237,24 @@ def _text_of(raw: dict[str, Any]) -> str:
     return str(ChatResponse.from_dict(raw).text)
 
 
+def check_judge_ready(recipe: Recipe) -> None:
+    """Fail before any training or generation when the judge cannot be asked (no API key, bad template).
+
+    Builds the API backend (which checks the key) and loads the templates; a local transformers judge is
+    loaded only when it is used.
+    """
+    cfg = recipe.eval.judge
+    if not (cfg.enabled and "judge" in recipe.eval.metrics):
+        return
+    load_judge_template(cfg.template)
+    if cfg.pairwise:
+        load_judge_template(cfg.pairwise_template, "eval.judge.pairwise_template")
+    if cfg.llm.backend in ("groq", "openai"):
+        from synth.client import make_backend
+
+        make_backend(cfg.llm, job_key="eval.judge.llm").close()
+
+
 # --- single-answer grading --------------------------------------------------------------------------------
 
 

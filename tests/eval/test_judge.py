@@ -108,7 +108,11 @@ def test_single_ratings_against_a_local_server_reject_and_count_malformed(tmp_pa
         assert roles == ["system", "user", "assistant", "user", "assistant", "user"]
         assert "Rating: [[5]]" in server.requests[0]["messages"][2]["content"]
         assert "Rating: [[1]]" in server.requests[0]["messages"][4]["content"]
-        assert "Satz 0." in server.requests[0]["messages"][-1]["content"]
+        # requests run concurrently: each item is asked exactly once, in some order
+        asked = sorted(
+            r["messages"][-1]["content"].split("[Input]\n")[1].split("\n")[0] for r in server.requests
+        )
+        assert asked == [f"Satz {i}." for i in range(6)]
         assert verdicts[0]["template"] == "judge_single@v1" and len(verdicts[0]["template_hash"]) == 16
         judge.close()
         # a second judge on the same cache asks nothing again
@@ -248,3 +252,21 @@ concurrency = 1""",
     assert len(server.requests) == 6 + 6 + 12  # 6 ratings per condition, 6 pairs x both orders
     text = (layout.reports / "report.md").read_text(encoding="utf-8")
     assert "## LLM judge" in text and "| base-2shot | base-0shot | 0 | 0 | 6 | 6 |" in text
+
+
+def test_a_missing_judge_api_key_fails_before_any_work(tmp_path: Path, tiny_model_dir: Path, monkeypatch):
+    from eval.compare import run_compare
+    from synthmix.errors import MissingRequirementError
+    from tests.eval.helpers import make_recipe
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("GROQ_API_KEY", raising=False)
+    recipe = make_recipe(
+        tmp_path,
+        tiny_model_dir,
+        'metrics = ["judge"]\n[eval.judge]\nenabled = true\n[eval.judge.llm]\nbackend = "groq"\nmodel = "m"',
+    )
+    layout = Layout(recipe.name, tmp_path)
+    with pytest.raises(MissingRequirementError, match="GROQ_API_KEY"):
+        run_compare(recipe, layout, progress=False)
+    assert not (tmp_path / "data").exists() and not (tmp_path / "reports").exists()
