@@ -157,8 +157,10 @@ def load_model(
     quant = quantization_config(quantization, dtype, double_quant)
     if quant is not None:
         kwargs["quantization_config"] = quant
-        # bitsandbytes places quantized weights itself; on CPU everything stays on the CPU.
-        kwargs["device_map"] = {"": 0} if torch.cuda.is_available() else {"": "cpu"}
+        # The whole quantized model on this process's device: under `accelerate launch` (DDP) each process
+        # holds a full copy on its own GPU (LOCAL_RANK); on CPU everything stays on the CPU.
+        local_rank = int(os.environ.get("LOCAL_RANK", "0"))
+        kwargs["device_map"] = {"": local_rank} if torch.cuda.is_available() else {"": "cpu"}
     kwargs["dtype"] = dtype
     try:
         model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
