@@ -7,7 +7,10 @@
 and manifest.json); the directory's data files and manifest are never touched. ``card.json`` holds the same
 facts as the README for programs (train/ records its ``card_hash``); the hash covers the content only, so
 the same data and recipe give the same card hash on every run. Nothing local leaks into a card: every fact
-passes through ``synthmix.redact`` (secrets, absolute paths, user names).
+passes through ``synthmix.redact`` (secrets, absolute paths, user names). A card built from the same
+manifests, recipe and code is kept (``build_key`` in card.json), as every stage keeps current outputs.
+A card reads its dataset in one streaming pass, so million-record sources need no more memory than
+their lengths.
 """
 
 from __future__ import annotations
