@@ -48,6 +48,7 @@ REASON = "off_topic"  # rejection reason written to rejected.parquet
 MODEL_FILE = "gate.joblib"
 META_FILE = "gate.json"
 METRICS_FILE = "metrics.json"
+OUT_OF_FOLD_FILE = "out_of_fold.jsonl"  # with gate.filter_qa: every topic question's out-of-fold score
 GATE_VERSION = "1"  # bump when features or model change, so old gates are retrained, not reused
 
 
@@ -173,12 +174,8 @@ class GateData:
     dropped_ambiguous: int = 0  # questions listed as both on- and off-topic, left out of both
 
 
-def prepare_data(
-    on_topic: Sequence[str], off_topic: Sequence[str], *, test_fraction: float, seed: int
-) -> GateData:
-    """Label, deduplicate and split with a seeded stratified split, so no question is in train and test."""
-    from sklearn.model_selection import train_test_split
-
+def labelled_questions(on_topic: Sequence[str], off_topic: Sequence[str]) -> tuple[list[str], list[int], int]:
+    """Deduplicated questions with labels (1 = on-topic) and how many were listed as both (dropped)."""
     on = _unique(on_topic)
     off = _unique(off_topic)
     both = set(on) & set(off)
@@ -190,22 +187,53 @@ def prepare_data(
                 f"gate: only {len(group)} distinct {name} question(s); the gate needs at least 2 of each "
                 "(check gate.topic_source and gate.offtopic_path)"
             )
-    texts = [*on.values(), *off.values()]
-    labels = [1] * len(on) + [0] * len(off)
+    return [*on.values(), *off.values()], [1] * len(on) + [0] * len(off), len(both)
+
+
+def prepare_data(
+    on_topic: Sequence[str], off_topic: Sequence[str], *, test_fraction: float, seed: int
+) -> GateData:
+    """Label, deduplicate and split with a seeded stratified split, so no question is in train and test."""
+    from sklearn.model_selection import train_test_split
+
+    texts, labels, ambiguous = labelled_questions(on_topic, off_topic)
     n_test = max(2, round(len(texts) * test_fraction))
     if len(texts) - n_test < 2:
         raise SynthmixError(f"gate: {len(texts)} questions are too few for a held-out split")
     tr_x, te_x, tr_y, te_y = train_test_split(
         texts, labels, test_size=n_test, random_state=seed, stratify=labels
     )
-    return GateData(list(tr_x), list(tr_y), list(te_x), list(te_y), dropped_ambiguous=len(both))
+    return GateData(list(tr_x), list(tr_y), list(te_x), list(te_y), dropped_ambiguous=ambiguous)
+
+
+def out_of_fold_probabilities(
+    on_topic: Sequence[str], off_topic: Sequence[str], *, seed: int, folds: int = 5
+) -> dict[str, float]:
+    """On-topic probability of every on-topic question, each from a gate trained without it (k-fold).
+
+    A gate scores the questions it was trained on as on-topic almost always, so filtering the topic
+    source with the final gate would keep nearly everything; out-of-fold scores show which of the topic's
+    own questions look off-topic to a gate that never saw them. Keys are ``question_key(question)``.
+    """
+    from sklearn.model_selection import StratifiedKFold, cross_val_predict
+
+    texts, labels, _ambiguous = labelled_questions(on_topic, off_topic)
+    k = max(2, min(folds, sum(labels), len(labels) - sum(labels)))
+    cv = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    proba = cross_val_predict(build_pipeline(seed), texts, labels, cv=cv, method="predict_proba")
+    return {question_key(t): float(p[1]) for t, y, p in zip(texts, labels, proba, strict=True) if y == 1}
+
+
+def question_key(question: str) -> str:
+    """The form that decides whether two questions are the same: NFC, whitespace collapsed, casefolded."""
+    return normalize_text(question).casefold()
 
 
 def _unique(questions: Iterable[str]) -> dict[str, str]:
     """Normalized text -> first original spelling; the normalized form decides duplicates."""
     out: dict[str, str] = {}
     for q in questions:
-        key = normalize_text(q).casefold()
+        key = question_key(q)
         if key and key not in out:
             out[key] = q.strip()
     return out
@@ -341,16 +369,24 @@ def _write_json(path: Path, obj: Any) -> None:
 # Filtering QA data
 
 
-def filter_questions(records: Iterable[Record], gate: RelevanceGate) -> tuple[list[Record], list[Rejection]]:
+def filter_questions(
+    records: Iterable[Record], gate: RelevanceGate, out_of_fold: dict[str, float] | None = None
+) -> tuple[list[Record], list[Rejection]]:
     """Keep records whose question the gate calls on-topic; others are rejected with reason ``off_topic``.
 
-    Records without a question (translation, passage, instruction) pass untouched.
+    Records without a question (translation, passage, instruction) pass untouched. ``out_of_fold``
+    (``load_out_of_fold(gate_dir)``) holds scores of the gate's own training questions from gates that did
+    not see them; those are used instead of ``gate`` for the questions they cover.
     """
     records = list(records)
+    oof = out_of_fold or {}
     judged = [i for i, r in enumerate(records) if (r.fields.get("question") or "").strip()]
-    proba = dict(
-        zip(judged, gate.probabilities([records[i].fields["question"] for i in judged]), strict=True)
-    )
+    fresh = [i for i in judged if question_key(records[i].fields["question"]) not in oof]
+    proba = dict(zip(fresh, gate.probabilities([records[i].fields["question"] for i in fresh]), strict=True))
+    for i in judged:
+        if i not in proba:
+            proba[i] = oof[question_key(records[i].fields["question"])]
+    fresh_set = set(fresh)
     kept: list[Record] = []
     rejected: list[Rejection] = []
     for i, r in enumerate(records):
@@ -358,9 +394,19 @@ def filter_questions(records: Iterable[Record], gate: RelevanceGate) -> tuple[li
         if p is None or p >= gate.threshold:
             kept.append(r)
         else:
-            rejected.append(Rejection(r, REASON, f"p(on_topic)={p:.3f} < {gate.threshold:g}"))
+            how = "" if i in fresh_set else "out-of-fold "
+            rejected.append(Rejection(r, REASON, f"{how}p(on_topic)={p:.3f} < {gate.threshold:g}"))
     log.info("relevance gate kept %d of %d records (%d off-topic)", len(kept), len(records), len(rejected))
     return kept, rejected
+
+
+def load_out_of_fold(directory: Path) -> dict[str, float]:
+    """The out-of-fold scores ``synthmix gate`` saved (with ``gate.filter_qa``); empty when there are none."""
+    path = Path(directory) / OUT_OF_FOLD_FILE
+    if not path.is_file():
+        return {}
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return {question_key(r["question"]): float(r["p_on_topic"]) for r in rows}
 
 
 class RelevanceFilter:
@@ -415,6 +461,7 @@ def _fingerprint(cfg: GateConfig, on_topic: Sequence[str], off_topic: Sequence[s
             cfg.test_fraction,
             cfg.seed,
             cfg.threshold,
+            cfg.filter_qa,
             sorted(set(on_topic)),
             sorted(set(off_topic)),
         ]
@@ -463,6 +510,26 @@ def ensure_gate(
     )
     metrics = {"recipe": recipe.name, "topic_source": cfg.topic_source, **metrics}
     gate.save(directory)
+    oof_file = directory / OUT_OF_FOLD_FILE
+    oof_file.unlink(missing_ok=True)
+    if cfg.filter_qa:
+        oof = out_of_fold_probabilities(on_topic, off_topic, seed=cfg.seed)
+        originals = {question_key(q): q.strip() for q in on_topic}
+        # Lowest first: the questions most worth a look come at the top.
+        ranked = sorted((round(p, 4), originals[k]) for k, p in oof.items())
+        tmp = oof_file.with_name(f".{oof_file.name}.tmp")
+        tmp.write_text(
+            "".join(
+                json.dumps({"question": q, "p_on_topic": p}, ensure_ascii=False) + "\n" for p, q in ranked
+            ),
+            encoding="utf-8",
+        )
+        tmp.replace(oof_file)
+        metrics["out_of_fold"] = {
+            "file": OUT_OF_FOLD_FILE,
+            "topic_questions": len(ranked),
+            "off_topic": sum(1 for p, _q in ranked if p < cfg.threshold),
+        }
     _write_json(metrics_file, metrics)
     return gate, metrics, False
 
@@ -563,6 +630,13 @@ def run_gate(
         f"held-out {counts['test'][ON_TOPIC]} + {counts['test'][OFF_TOPIC]} "
         f"(seed {recipe.gate.seed}, threshold {gate.threshold:g})"
     )
-    return (
+    text = (
         f"{head}\n{format_metrics(metrics)}\nsaved in {directory} ({MODEL_FILE}, {META_FILE}, {METRICS_FILE})"
     )
+    if "out_of_fold" in metrics:
+        oof = metrics["out_of_fold"]
+        text += (
+            f"\nfilter_qa: {oof['off_topic']} of {oof['topic_questions']} {recipe.gate.topic_source} questions "
+            f"look off-topic to a gate that did not see them (lowest first in {directory / oof['file']})"
+        )
+    return text

@@ -13,6 +13,7 @@ from curate.relevance import (
     RelevanceGate,
     filter_questions,
     gate_report_section,
+    load_out_of_fold,
     prepare_data,
     read_questions,
     topic_questions,
@@ -237,3 +238,38 @@ def test_report_section_renders_the_saved_metrics(tmp_path: Path, monkeypatch: p
     assert lines[0] == "## Question relevance gate"
     disabled = load_recipe(_recipe(tmp_path), ["gate.enabled=false"])
     assert gate_report_section(disabled, Layout("other", tmp_path)) == []
+
+
+def test_out_of_fold_scores_find_off_topic_questions_inside_the_topic_source(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.chdir(tmp_path)
+    # Generated topic QA with three planted off-topic questions among the Gutenberg ones.
+    topic = tmp_path / "topic.tsv"
+    topic.write_text(
+        TOPIC.read_text(encoding="utf-8") + "".join(f"{q}\tx\n" for q in PLANTED_OFF), encoding="utf-8"
+    )
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(RECIPE.format(topic=topic, off=OFFTOPIC) + "filter_qa = true\n", encoding="utf-8")
+    assert main(["gate", "--recipe", str(recipe)]) == 0
+    out = capsys.readouterr().out
+    gate_dir = tmp_path / "runs" / "gatetest" / "gate"
+    rows = [json.loads(line) for line in (gate_dir / "out_of_fold.jsonl").read_text().splitlines()]
+    assert len(rows) == 58
+    assert [r["p_on_topic"] for r in rows] == sorted(r["p_on_topic"] for r in rows)
+    flagged = {r["question"] for r in rows if r["p_on_topic"] < 0.5}
+    assert set(PLANTED_OFF) <= flagged and len(flagged) <= 6
+    metrics = json.loads((gate_dir / "metrics.json").read_text())
+    assert metrics["out_of_fold"]["off_topic"] == len(flagged)
+    assert f"filter_qa: {len(flagged)} of 58 topic_qa questions look off-topic" in out
+
+    # Filtering the topic source itself: out-of-fold scores decide for the gate's own questions.
+    gate = RelevanceGate.load(gate_dir)
+    records = [_qa(q) for q in read_questions(topic)]
+    kept, rejected = filter_questions(records, gate, load_out_of_fold(gate_dir))
+    assert {x.record.fields["question"] for x in rejected} == flagged
+    assert all(x.detail.startswith("out-of-fold p(on_topic)=") for x in rejected)
+    assert len(kept) == 58 - len(flagged)
+    # The final gate alone was trained on the planted questions as on-topic and misses some of them.
+    _kept, plain = filter_questions(records, gate)
+    assert len(plain) < len(rejected)
