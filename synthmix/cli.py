@@ -93,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("card", help="write dataset cards (README.md, card.json, plots) for sources and mixes")
     _recipe_args(p)
     p.add_argument("--dataset", type=Path, help="only this dataset directory")
+    p.add_argument("--force", action="store_true", help="rewrite cards even when current")
     p.set_defaults(handler=cmd_card)
 
     p = sub.add_parser("publish", help="upload a dataset directory with its card to the Hugging Face Hub")
@@ -201,7 +202,7 @@ def cmd_mix(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
 def cmd_card(args: argparse.Namespace, recipe: Recipe, layout: Layout) -> int:
     from data_cards.cards import write_cards
 
-    write_cards(recipe, layout, only=args.dataset)
+    write_cards(recipe, layout, only=args.dataset, force=args.force)
     return 0
 
 

@@ -278,3 +278,8 @@ def test_cli_card_writes_one_dataset(
     assert main(["card", "--recipe", str(FIXTURES / "recipe.toml"), "--dataset", str(target)]) == 0
     assert (target / "README.md").is_file() and (target / "assets" / "lengths.png").is_file()
     assert not (layout.curate("wiki") / "README.md").exists()
+    before = (target / "README.md").stat().st_mtime_ns
+    assert main(["card", "--recipe", str(FIXTURES / "recipe.toml"), "--dataset", str(target)]) == 0
+    assert (target / "README.md").stat().st_mtime_ns == before  # current: kept
+    assert main(["card", "--recipe", str(FIXTURES / "recipe.toml"), "--dataset", str(target), "--force"]) == 0
+    assert (target / "README.md").stat().st_mtime_ns != before
