@@ -147,6 +147,17 @@ def build_mix(recipe: Recipe, layout: Layout, spec: str, *, force: bool = False)
                 cfg.budget_unit,
                 requested[name],
             )
+    if not any(chosen.values()):
+        empty = [n for n in mix.sources if not pools[n]]
+        raise SynthmixError(
+            f"mix {spec!r} would be empty: "
+            + (
+                f"no train records in curated source(s) {', '.join(empty)}"
+                if empty
+                else f"[mix] budget {cfg.budget} {cfg.budget_unit} is too small for any record"
+            )
+            + "; check the curate funnel in their manifest.json"
+        )
     actual = {n: sum(record_units(r, cfg.budget_unit) for r in rs) for n, rs in chosen.items()}
     mix_id = stable_hash(["mix", inputs, mix.canonical, as_table(cfg)])
     stamp = ProvenanceStamp(STAGE, code_version(), config_hash)

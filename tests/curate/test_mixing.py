@@ -132,3 +132,11 @@ def test_bad_specs_and_missing_curate(make_recipe: Callable[..., Recipe], layout
         build_mixes(recipe, layout, ["flores:x+synthetic:1"])
     with pytest.raises(SynthmixError, match="synthmix curate --recipe"):
         build_mix(recipe, layout, "flores")
+
+
+def test_empty_mix_is_an_error_naming_the_source(make_recipe: Callable[..., Recipe], layout: Layout) -> None:
+    write_dataset(
+        layout.curate("flores"), [pair("Nur Test.", "Seulement test.", split="test")], stage="curate"
+    )
+    with pytest.raises(SynthmixError, match="no train records in curated source\\(s\\) flores"):
+        build_mix(make_recipe(), layout, "flores")
