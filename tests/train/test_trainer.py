@@ -160,7 +160,9 @@ def test_two_source_mix_reports_dev_loss_per_source(make_project: MakeProject) -
             "train.scheduler='cosine_with_restarts'",
         ],
     )
-    (layout.mix("flores+qa") / "card.json").write_text(json.dumps({"card_hash": "card-abc"}), encoding="utf-8")
+    (layout.mix("flores+qa") / "card.json").write_text(
+        json.dumps({"card_hash": "card-abc"}), encoding="utf-8"
+    )
     info = read_run(run_train(recipe, layout, "qa+flores"))
     assert info["mix"]["card_hash"] == "card-abc"
     assert {"dev_loss", "dev_flores_loss", "dev_qa_loss"} <= set(info["metrics"])
@@ -230,3 +232,21 @@ def test_paged_optimizer_falls_back_on_cpu() -> None:
     if not torch.cuda.is_available():
         assert choose_optimizer("paged_adamw_32bit") == "adamw_torch"
     assert choose_optimizer("adamw_torch") == "adamw_torch"
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["train.quantization='8bit'"],
+        ["train.gradient_checkpointing=true", "train.optimizer='paged_adamw_32bit'"],
+    ],
+    ids=["8bit", "4bit-checkpointing-paged"],
+)
+def test_other_training_modes_learn(make_project: MakeProject, overrides: list[str]) -> None:
+    recipe, layout = make_project(overrides=["train.max_steps=6", "train.eval_steps=6", *overrides])
+    run_dir = run_train(recipe, layout, "flores")
+    info = read_run(run_dir)
+    losses = [e["loss"] for e in json.loads((run_dir / "log_history.json").read_text()) if "loss" in e]
+    assert info["base_model"]["quantization"] == recipe.train.quantization
+    assert info["global_step"] == 6
+    assert losses[-1] < losses[0]
