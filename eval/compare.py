@@ -95,15 +95,17 @@ def run_compare(
     """Train and evaluate every condition (reusing finished work), test every pair, write the report."""
     from eval.judge import check_judge_ready
 
-    check_judge_ready(recipe)  # before hours of training, not after
+    conditions = default_conditions(recipe)
+    # Every condition's [train] overrides and the judge are checked before hours of training, not after.
+    cond_recipes = {c.name: recipe_for_condition(recipe, c) for c in conditions}
+    check_judge_ready(recipe)
     if build_corpus:
         ensure_corpus(recipe, layout)
-    conditions = default_conditions(recipe)
     seeds = list(recipe.eval.seeds)
     runs: list[dict[str, Any]] = []
     results: dict[str, list[tuple[int, str, dict[str, Any]]]] = {}  # condition -> [(seed, eval name, scores)]
     for cond in conditions:
-        cond_recipe = recipe_for_condition(recipe, cond)
+        cond_recipe = cond_recipes[cond.name]
         for seed in seeds_for(cond, seeds):
             adapter = None
             if cond.mix:

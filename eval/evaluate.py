@@ -87,8 +87,19 @@ def recipe_for_condition(recipe: Recipe, cond: ConditionConfig) -> Recipe:
     """The recipe with the condition's ``[train]`` overrides applied (validated like the recipe itself)."""
     if not cond.train:
         return recipe
+    table = as_table(recipe.train)
+    for key, value in cond.train.items():
+        # Dotted keys reach nested tables: {"lora.r" = 8} sets [train.lora] r (a rank/alpha sweep).
+        *parents, leaf = key.split(".")
+        node = table
+        for part in parents:
+            child = node.get(part)
+            if not isinstance(child, dict):
+                raise ConfigError(f"eval.conditions.{cond.name}.train.{key}: {part!r} is not a [train] table")
+            node = child
+        node[leaf] = value
     try:
-        train = parse(TrainConfig, {**as_table(recipe.train), **cond.train}, "train")
+        train = parse(TrainConfig, table, "train")
     except ConfigError as e:
         raise ConfigError(f"eval.conditions.{cond.name}.train: {e}") from None
     new = dataclasses.replace(recipe, train=train)

@@ -168,3 +168,18 @@ def test_qa_sources_get_exact_match_and_token_f1_translation_sources_do_not(
     assert evaluate.score_rows(qa_rows, "token_f1")["score"] == pytest.approx(
         scores["metrics"]["token_f1"]["score"]
     )
+
+
+def test_condition_train_overrides_reach_nested_tables_and_are_validated():
+    from synthmix.config.evaluate import ConditionConfig
+    from synthmix.recipe import Recipe
+
+    recipe = Recipe(name="x")
+    cond = ConditionConfig(name="r8", mix="m", train={"lora.r": 8, "lora.alpha": 48, "learning_rate": 1.6e-5})
+    tuned = evaluate.recipe_for_condition(recipe, cond)
+    assert (tuned.train.lora.r, tuned.train.lora.alpha, tuned.train.learning_rate) == (8, 48, 1.6e-5)
+    assert recipe.train.lora.r == 16  # the recipe itself is untouched
+    with pytest.raises(ConfigError, match=r"eval.conditions.bad.train: train.lora.r: must be > 0"):
+        evaluate.recipe_for_condition(recipe, ConditionConfig(name="bad", mix="m", train={"lora.r": 0}))
+    with pytest.raises(ConfigError, match="'epochs' is not a \\[train\\] table"):
+        evaluate.recipe_for_condition(recipe, ConditionConfig(name="bad", mix="m", train={"epochs.x": 1}))
