@@ -146,6 +146,18 @@ def test_manifest_has_funnel_decontam_and_hashes(
     assert m["decontam"] == {"eval_sets": ["flores:test"], "removed": 2, "removed_all_sources": 3}
     assert read_manifest(layout.curate("flores"))["eval_splits"] == ["test"]
     assert m["counts"]["rejected_by_reason"]["wrong_language"] == 1
+    # The funnel accounts for every record: what went in is kept or rejected for a counted reason.
+    for name in ("flores", "wiki", "synthetic"):
+        mm = read_manifest(layout.curate(name))
+        dropped = sum(sum(e["rejected_by_reason"].values()) for e in mm["funnel"])
+        assert dropped == mm["counts"]["rejected"]
+        assert mm["funnel"][0]["in"] == mm["counts"]["records"] + mm["counts"]["rejected"]
+        assert (
+            mm["funnel"][0]["in"]
+            == read_manifest(layout.ingest(name) if name != "synthetic" else layout.synth(name))["counts"][
+                "records"
+            ]
+        )
 
 
 def test_same_inputs_give_byte_identical_outputs(
