@@ -25,6 +25,7 @@ import re
 import shutil
 import sys
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -190,7 +191,10 @@ def build_peft_model(model: Any, cfg: TrainConfig) -> Any:
         task_type="CAUSAL_LM",
     )
     try:
-        peft_model = get_peft_model(model, lora)
+        with warnings.catch_warnings():
+            # peft 0.21 still asks transformers 5 for a renamed attribute; nothing for users to act on.
+            warnings.filterwarnings("ignore", message=".*is_gradient_checkpointing.*", category=FutureWarning)
+            peft_model = get_peft_model(model, lora)
     except ValueError as e:
         raise ConfigError(f"train.lora.target_modules: {e}") from None
     if cfg.freeze_layers:
