@@ -414,6 +414,8 @@ def _evaluate(
                     "input": record.fields.get(INPUT_FIELDS[record.kind]) or "",
                     "reference": target_text(record),
                     "prompt": prompt,
+                    # MT-Bench-style sets tag items with a category; judge scores are grouped by it.
+                    "category": record.meta.get("category") or None,
                 }
             )
     # Generation: every kind with an answer to produce (passages are scored by perplexity only).

@@ -315,7 +315,12 @@ def judge_rows(recipe: Recipe, layout: Layout, rows: list[dict[str, Any]]) -> di
     for row, verdict in zip(todo, verdicts, strict=True):
         row["judge"] = verdict
     ratings = [v["rating"] for v in verdicts if v["rating"] is not None]
+    groups: dict[str, list[int]] = {}
+    for row, verdict in zip(todo, verdicts, strict=True):
+        if verdict["rating"] is not None and row.get("category"):
+            groups.setdefault(str(row["category"]), []).append(verdict["rating"])
     return {
+        "by_category": {cat: sum(v) / len(v) for cat, v in sorted(groups.items())},
         "model": f"{cfg.llm.backend}:{cfg.llm.model}",
         "template": template.id,
         "template_hash": template.hash,

@@ -278,6 +278,15 @@ def _judge_section(c: dict[str, Any]) -> list[str]:
             mean = "n/a" if s.get("mean_rating") is None else f"{s['mean_rating']:.2f}"
             rejected = ", ".join(f"{k}: {v}" for k, v in (s.get("rejected") or {}).items()) or "0"
             lines.append(f"| {name} | {mean} | {s['rated']}/{s['judged']} | {rejected} | {s['template']} |")
+        cats = sorted({cat for s in j["single"].values() for cat in s.get("by_category") or {}})
+        if cats:
+            lines += ["", "Mean rating per category:", "", "| condition | " + " | ".join(cats) + " |"]
+            lines.append("|" + "---|" * (len(cats) + 1))
+            for name, s in j["single"].items():
+                per = s.get("by_category") or {}
+                lines.append(
+                    f"| {name} | " + " | ".join(f"{per[c]:.2f}" if c in per else "" for c in cats) + " |"
+                )
     if j.get("pairwise"):
         lines += [
             "",

@@ -270,3 +270,25 @@ def test_a_missing_judge_api_key_fails_before_any_work(tmp_path: Path, tiny_mode
     with pytest.raises(MissingRequirementError, match="GROQ_API_KEY"):
         run_compare(recipe, layout, progress=False)
     assert not (tmp_path / "data").exists() and not (tmp_path / "reports").exists()
+
+
+def test_judge_ratings_are_grouped_by_item_category(tmp_path: Path, tiny_model_dir: Path, monkeypatch):
+    from tests.eval.helpers import make_recipe
+
+    monkeypatch.chdir(tmp_path)
+    with chat_server(_single_script) as server:
+        recipe = make_recipe(
+            tmp_path,
+            tiny_model_dir,
+            f'metrics = ["judge"]\n[eval.judge]\nenabled = true\nmax_items = 4\n[eval.judge.llm]\nbackend = "openai"\n'
+            f'base_url = "{server.base_url}"\nmodel = "judge-model"\njson_mode = false\nrequests_per_minute = 60000',
+        )
+        rows = [
+            dict(r, category=cat)
+            for r, cat in zip(ROWS, ["writing", "math", "math", "writing", "x", "y"], strict=True)
+        ]
+        summary = judge_mod.judge_rows(recipe, Layout(recipe.name, tmp_path), rows)
+    assert summary["judged"] == 4 and summary["rated"] == 2  # max_items; MALFORMED and TWICE rejected
+    assert summary["by_category"] == {"math": 1.0, "writing": 5.0}
+    assert summary["rejected"] == {"multiple_verdicts": 1, "no_verdict": 1}
+    assert rows[0]["judge"]["rating"] == 5 and "judge" not in rows[4]
