@@ -456,7 +456,11 @@ def run_curate(
                     "removed_all_sources": total_removed,
                 },
                 "eval_splits": upstream[name].get("eval_splits", sorted(eval_splits.get(name, ()))),
-                "langid": {"engine": recipe.curate.langid.engine, "languages": list(result.languages)},
+                "langid": {
+                    "engine": recipe.curate.langid.engine,
+                    "confirm_engine": recipe.curate.langid.confirm_engine,
+                    "languages": list(result.languages),
+                },
                 "executor": ex.name,
                 "stage_seconds": result.funnel.seconds,
             },
