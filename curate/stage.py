@@ -8,8 +8,9 @@ over all records at once (so duplicates across sources are caught):
 1. ``normalize``   every split: NFC, whitespace, markup, invisible characters; too_large / null_bytes /
                    missing_field records are rejected.
 2. ``exact_dedup`` train records with the same content id; the best-ranked copy survives.
-3. ``near_dedup``  MinHash + LSH over train records (curate.dedup); same survivor rule.
-4. ``langid``      every side of every train record is in its declared language (curate.langid).
+3. ``near_dedup``  MinHash + LSH over train records of each kind (curate.dedup); same survivor rule.
+4. ``langid``      every side of every train record is in its declared language, a second engine
+                   confirming (curate.langid).
 5. ``quality``     heuristic filters (curate.quality).
 6. ``decontam``    train records (and dev records that are not eval sets) against every registered eval
                    split (curate.decontam).
