@@ -21,7 +21,7 @@ from typing import Any
 from curate.relevance import METRICS_FILE, gate_dir_for, gate_report_lines
 from eval.metrics import LOWER_IS_BETTER, format_score
 from synthmix.layout import Layout
-from synthmix.redact import redact
+from synthmix.redact import redact, redact_text
 
 log = logging.getLogger(__name__)
 
@@ -348,7 +348,8 @@ def write_report(comparison: dict[str, Any], out_dir: Path) -> Path:
         "scores": plot_scores(comparison, out_dir / SCORES_PNG),
         "curves": plot_learning_curves(comparison.get("runs", []), out_dir / CURVES_PNG),
     }
-    text = render_markdown(comparison, out_dir, plots)
+    # Model paths, sample outputs and judge texts pass through redaction like every other output.
+    text = redact_text(render_markdown(comparison, out_dir, plots))
     (out_dir / COMPARISON_JSON).write_text(
         json.dumps(redact(comparison), indent=2, ensure_ascii=False, default=str) + "\n", encoding="utf-8"
     )
