@@ -76,3 +76,20 @@ conditions = [{ name = "a" }, { name = "b" }]""",
     run_compare(recipe, layout, build_corpus=False, progress=False)
     (t,) = json.loads((layout.reports / "comparison.json").read_text(encoding="utf-8"))["tests"]
     assert t["delta"] == 0 and t["p_value"] == pytest.approx(1.0) and not t["significant"]
+
+
+def test_no_secret_or_home_path_reaches_the_outputs(tmp_path: Path, tiny_model_dir: Path, monkeypatch):
+    secret = "gsk_plantedSecretValue12345"
+    monkeypatch.setenv("GROQ_API_KEY", secret)
+    monkeypatch.chdir(tmp_path)
+    recipe = make_recipe(
+        tmp_path, tiny_model_dir, 'metrics = ["chrf"]\nconditions = [{ name = "a" }, { name = "b" }]'
+    )
+    layout = Layout(recipe.name, tmp_path)
+    leaky = [(f"Mein Schlüssel ist {secret}.", "Ma clé est /home/alice/notes.txt.")]
+    write_curated(layout, "flores", sample_pairs(10), [*sample_pairs(3, offset=100), *leaky])
+    run_compare(recipe, layout, build_corpus=False, progress=False)
+    for path in layout.reports.rglob("*"):
+        if path.suffix in (".md", ".html", ".json", ".jsonl"):
+            text = path.read_text(encoding="utf-8")
+            assert secret not in text and "/home/alice" not in text, path
