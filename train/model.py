@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -174,17 +175,22 @@ def load_model(
         model.config.pad_token_id = tokenizer.pad_token_id
     if for_training:
         model.config.use_cache = False
-        if quant is not None:
-            from peft import prepare_model_for_kbit_training
+        with warnings.catch_warnings():
+            # peft 0.21 calls transformers 5's renamed gradient_checkpointing_* methods; nothing to act on.
+            warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+            if quant is not None:
+                from peft import prepare_model_for_kbit_training
 
-            model = prepare_model_for_kbit_training(
-                model,
-                use_gradient_checkpointing=gradient_checkpointing,
-                gradient_checkpointing_kwargs={"use_reentrant": False} if gradient_checkpointing else None,
-            )
-        elif gradient_checkpointing:
-            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
-            model.enable_input_require_grads()
+                model = prepare_model_for_kbit_training(
+                    model,
+                    use_gradient_checkpointing=gradient_checkpointing,
+                    gradient_checkpointing_kwargs={"use_reentrant": False}
+                    if gradient_checkpointing
+                    else None,
+                )
+            elif gradient_checkpointing:
+                model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+                model.enable_input_require_grads()
     else:
         model.eval()
     return model, tokenizer
@@ -199,7 +205,9 @@ def load_adapter(model: Any, run_dir: str | Path, *, is_trainable: bool = False)
         raise SynthmixError(
             f"{run_dir}: no adapter_config.json; pass a finished run directory (runs/<recipe>/<run id>)"
         )
-    peft_model = PeftModel.from_pretrained(model, str(run_dir), is_trainable=is_trainable)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+        peft_model = PeftModel.from_pretrained(model, str(run_dir), is_trainable=is_trainable)
     apply_cpu_workaround(peft_model)
     if not is_trainable:
         peft_model.eval()
