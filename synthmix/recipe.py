@@ -80,13 +80,13 @@ class Recipe:
         return [*self.sources, *self.synth]
 
     def check_mix(self, spec: str, key: str = "MIX") -> None:
-        try:
-            mix = parse_mix(spec, key)
-        except ConfigError as e:
-            raise _Passthrough(str(e)) from None
+        """``ConfigError`` naming ``key`` when ``spec`` is malformed or names a source this recipe lacks."""
+        # Raised as ConfigError even inside __post_init__: parse() passes it through unchanged (its message
+        # already names the full key) and load_recipe prefixes the recipe path.
+        mix = parse_mix(spec, key)
         for name in mix.sources:
             if name not in self.source_names:
-                raise _Passthrough(
+                raise ConfigError(
                     f"{key}: mix {spec!r} names unknown source {name!r}; known: {', '.join(self.source_names)}"
                 )
 
@@ -98,10 +98,6 @@ class Recipe:
 
     def hash(self) -> str:
         return stable_hash(self.table())
-
-
-class _Passthrough(ValueError):
-    """A ConfigError raised inside __post_init__ whose message already names the full key."""
 
 
 def _set_override(data: dict[str, Any], assignment: str) -> None:
@@ -141,8 +137,6 @@ def load_recipe(
     data.setdefault("name", path.stem)
     try:
         recipe = parse(Recipe, data, "")
-    except _Passthrough as e:
-        raise ConfigError(f"{path}: {e}") from None
     except ConfigError as e:
         raise ConfigError(f"{path}: {e}") from None
     recipe = _with_path(recipe, str(path))

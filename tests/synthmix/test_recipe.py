@@ -119,3 +119,13 @@ def test_mix_specs():
     ]:
         with pytest.raises(ConfigError, match=msg):
             parse_mix(bad)
+
+
+def test_check_mix_outside_loading_raises_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.chdir(tmp_path)
+    r = load_recipe(_write(tmp_path, BASE))
+    r.check_mix("flores")
+    with pytest.raises(ConfigError, match="MIX: mix 'flores\\+web' names unknown source 'web'"):
+        r.check_mix("flores+web")
+    with pytest.raises(ConfigError, match="MIX: weight"):
+        r.check_mix("flores:abc")
