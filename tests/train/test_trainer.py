@@ -250,3 +250,20 @@ def test_other_training_modes_learn(make_project: MakeProject, overrides: list[s
     assert info["base_model"]["quantization"] == recipe.train.quantization
     assert info["global_step"] == 6
     assert losses[-1] < losses[0]
+
+
+def test_a_missing_mix_is_built_by_curate_first(
+    tmp_path: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from synthmix.layout import Layout
+    from synthmix.recipe import load_recipe
+    from synthmix.store import is_complete, write_dataset
+    from tests.train.conftest import FIXTURE_RECIPE
+
+    recipe = load_recipe(FIXTURE_RECIPE, overrides=[f"train.model='{tiny_model_dir}'"], check_files=False)
+    layout = Layout(recipe.name, tmp_path)
+    write_dataset(layout.curate("flores"), pair_records(), stage="curate")  # a curated source, no mix yet
+    assert not is_complete(layout.mix("flores"))
+    run_train(recipe, layout, "flores", show_masking=True)
+    assert is_complete(layout.mix("flores"))
+    assert "[[Translate from German to French." in capsys.readouterr().out
