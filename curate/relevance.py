@@ -9,12 +9,13 @@ QA set (off-topic), scored on a seeded, stratified held-out split. This is refer
     synthmix gate --recipe recipes/wiki-topic-qa.toml "Who was Gutenberg?"  # score questions
 
 The gate lives in ``runs/<recipe>/gate/``: ``gate.joblib`` (the fitted sklearn pipeline), ``gate.json``
-(training counts, seed, threshold, data fingerprint, library versions) and ``metrics.json`` (per-class
-precision, recall, F1 on the held-out split, as ``sklearn.metrics.classification_report`` gives them).
-The report reads ``metrics.json`` from that documented path.
+(training counts, seed, threshold, data fingerprint, library versions), ``metrics.json`` (per-class
+precision, recall, F1 on the held-out split, as ``sklearn.metrics.classification_report`` gives them; the
+report of ``synthmix compare`` renders it through ``gate_report_lines``) and, with ``gate.filter_qa``,
+``out_of_fold.jsonl`` (every topic question scored by a gate that did not see it, lowest first).
 
-``filter_questions(records, gate)`` drops QA records whose question the gate calls off-topic (reason
-``off_topic``); ``RelevanceFilter`` offers the same as a curate-style ``keep(record) -> (bool, reason)``.
+``filter_questions(records, gate, out_of_fold)`` drops QA records whose question the gate calls off-topic
+(reason ``off_topic``); ``RelevanceFilter`` is the same as a curate-style ``keep(record) -> (bool, reason)``.
 """
 
 from __future__ import annotations
