@@ -153,7 +153,7 @@ def render_markdown(comparison: dict[str, Any], out_dir: Path, plots: dict[str, 
     ]
     header = ["condition", "trained on", "shots", "seeds"]
     for m in metrics_:
-        header += [f"{m} [95% CI]", f"p vs {base}"]
+        header += [f"{m} [95% CI]", f"p (Holm) vs {base}"]
     lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for cond in c["conditions"]:
         name = cond["name"]

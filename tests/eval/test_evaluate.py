@@ -183,3 +183,27 @@ def test_condition_train_overrides_reach_nested_tables_and_are_validated():
         evaluate.recipe_for_condition(recipe, ConditionConfig(name="bad", mix="m", train={"lora.r": 0}))
     with pytest.raises(ConfigError, match="'epochs' is not a \\[train\\] table"):
         evaluate.recipe_for_condition(recipe, ConditionConfig(name="bad", mix="m", train={"epochs.x": 1}))
+
+
+def test_chat_template_prompts_for_base_few_shot(tmp_path: Path, tiny_model_dir: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    recipe = make_recipe(
+        tmp_path,
+        tiny_model_dir,
+        'metrics = ["chrf", "perplexity"]',
+        train_table='system_prompt = "Du bist ein Übersetzer."',
+    )
+    recipe = evaluate.recipe_for_condition(
+        recipe, evaluate.ConditionConfig(name="x", train={"prompt_format": "chat_template"})
+    )
+    layout = Layout(recipe.name, tmp_path)
+    write_curated(layout, "flores", sample_pairs(10), sample_pairs(3, offset=100))
+    scores = run_eval(recipe, layout, shots=1, progress=False)
+    rows = evaluate.read_samples(layout, "base-1shot")
+    for row in rows:
+        # system, one solved example as an earlier user/assistant turn, then the item, then the answer cue
+        assert row["prompt"].startswith("<|im_start|>system\nDu bist ein Übersetzer.<|im_end|>")
+        assert row["prompt"].count("<|im_start|>user") == 2
+        assert row["prompt"].endswith("<|im_start|>assistant\n")
+        assert "<|im_end|>" not in row["output"]
+    assert scores["prompt_format"] == "chat_template" and scores["metrics"]["perplexity"]["n"] == 3
