@@ -90,16 +90,6 @@ def run_dir_for(
 # ---------------------------------------------------------------------------------------------- data
 
 
-def check_mix(recipe: Recipe, mix: str) -> None:
-    """``ConfigError`` naming MIX when the spec is malformed or names a source the recipe lacks."""
-    try:
-        recipe.check_mix(mix, "MIX")
-    except SynthmixError:
-        raise
-    except ValueError as e:  # Recipe.check_mix reports unknown sources as a plain ValueError
-        raise ConfigError(str(e)) from None
-
-
 def ensure_mix(recipe: Recipe, layout: Layout, mix: str) -> Path:
     """The mix dataset directory, built by curate when it does not exist yet."""
     canonical = parse_mix(mix).canonical
@@ -267,7 +257,7 @@ def run_train(
         return merge_run(Path(merge))
     if not mix:
         raise ConfigError("MIX: name the mix to train on, e.g. make train MIX=synthetic+flores")
-    check_mix(recipe, mix)
+    recipe.check_mix(mix, "MIX")  # ConfigError naming MIX for a malformed spec or unknown source
     cfg = effective_config(recipe, model, seed)
     run_dir = run_dir_for(recipe, layout, mix, model=model, seed=seed, run_name=run_name)
     if is_finished(run_dir) and not show_masking:
