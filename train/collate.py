@@ -17,6 +17,7 @@ packed examples never attend to each other.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -108,27 +109,29 @@ def tokenize_records(
 
 
 def pack_examples(examples: Sequence[dict[str, Any]], max_length: int) -> list[dict[str, Any]]:
-    """Whole examples packed into rows of at most ``max_length`` tokens (first-fit decreasing).
+    """Whole examples packed into rows of at most ``max_length`` tokens (best-fit decreasing).
 
     Each row carries ``position_ids`` restarting at 0 for every example, which keeps examples independent.
-    Deterministic: ties keep input order.
+    Deterministic; O(n log n) through a sorted list of free room, so a million examples pack in seconds.
     """
-    order = sorted(range(len(examples)), key=lambda i: -len(examples[i]["input_ids"]))
+    order = sorted(range(len(examples)), key=lambda i: (-len(examples[i]["input_ids"]), i))
     rows: list[dict[str, Any]] = []
-    free: list[int] = []
+    free: list[tuple[int, int]] = []  # (room left, row index), sorted
     for i in order:
         ex = examples[i]
         n = len(ex["input_ids"])
-        slot = next((r for r, room in enumerate(free) if room >= n), None)
-        if slot is None:
+        k = bisect.bisect_left(free, (n, -1))  # the fullest row that still has room for this example
+        if k < len(free):
+            room, slot = free.pop(k)
+        else:
             rows.append({"input_ids": [], "labels": [], "position_ids": [], "source": ex["source"]})
-            free.append(max_length)
-            slot = len(rows) - 1
+            room, slot = max_length, len(rows) - 1
         row = rows[slot]
         row["input_ids"] += ex["input_ids"]
         row["labels"] += ex["labels"]
         row["position_ids"] += list(range(n))
-        free[slot] -= n
+        if room - n > 0:
+            bisect.insort(free, (room - n, slot))
     return rows
 
 
