@@ -178,29 +178,8 @@ def test_every_recipe_has_an_offline_substitution():
     assert set(OFFLINE) == set(RECIPES)
 
 
-def _sweep_overrides_supported() -> bool:
-    """Whether eval applies dotted condition overrides such as ``"lora.r" = 8`` (the rank/alpha sweep)."""
-    from eval.evaluate import recipe_for_condition
-    from synthmix.config.evaluate import ConditionConfig
-    from synthmix.errors import ConfigError
-    from synthmix.recipe import Recipe
-
-    try:
-        cond = ConditionConfig(name="x", mix="m", train={"lora.r": 8})
-        return recipe_for_condition(Recipe(name="x"), cond).train.lora.r == 8
-    except ConfigError:
-        return False
-
-
-SWEEP = pytest.mark.xfail(
-    not _sweep_overrides_supported(),
-    reason="eval.evaluate.recipe_for_condition does not expand dotted [train] overrides (lora.r) yet",
-)
-OFFLINE_CASES = [pytest.param(n, marks=SWEEP) if n == "turkish-instruct-mix" else n for n in RECIPES]
-
-
 @pytest.mark.slow
-@pytest.mark.parametrize("name", OFFLINE_CASES)
+@pytest.mark.parametrize("name", RECIPES)
 def test_recipe_runs_offline_end_to_end(
     name: str, in_tmp_project: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ):
