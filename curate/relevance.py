@@ -463,6 +463,7 @@ def _fingerprint(cfg: GateConfig, on_topic: Sequence[str], off_topic: Sequence[s
             cfg.seed,
             cfg.threshold,
             cfg.filter_qa,
+            cfg.folds,
             sorted(set(on_topic)),
             sorted(set(off_topic)),
         ]
@@ -479,7 +480,7 @@ def ensure_gate(
     cfg = _check_config(recipe)
     directory = Path(gate_dir) if gate_dir else gate_dir_for(layout)
     on_topic, on_from = topic_questions(recipe, layout, cfg.topic_source)
-    off_topic = read_questions(cfg.offtopic_path)
+    off_topic = read_questions(cfg.offtopic_path, cfg.offtopic_column)
     fingerprint = _fingerprint(cfg, on_topic, off_topic)
     metrics_file = directory / METRICS_FILE
     if not force and (directory / META_FILE).is_file() and metrics_file.is_file():
@@ -514,7 +515,7 @@ def ensure_gate(
     oof_file = directory / OUT_OF_FOLD_FILE
     oof_file.unlink(missing_ok=True)
     if cfg.filter_qa:
-        oof = out_of_fold_probabilities(on_topic, off_topic, seed=cfg.seed)
+        oof = out_of_fold_probabilities(on_topic, off_topic, seed=cfg.seed, folds=cfg.folds)
         originals = {question_key(q): q.strip() for q in on_topic}
         # Lowest first: the questions most worth a look come at the top.
         ranked = sorted((round(p, 4), originals[k]) for k, p in oof.items())

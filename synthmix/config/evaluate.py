@@ -102,16 +102,23 @@ class EvalConfig:
 
 @dataclass(frozen=True)
 class GateConfig:
-    """TF-IDF + logistic regression telling on-topic questions from off-topic ones."""
+    """TF-IDF + logistic regression telling on-topic questions from off-topic ones (curate.relevance)."""
 
-    enabled: bool = False
+    enabled: bool = False  # train it with the recipe's data (`synthmix gate`); the report shows its metrics
     topic_source: str = ""  # the QA source whose questions are on-topic
-    offtopic_path: str = ""  # questions from an unrelated QA set (one per line, or a files source)
-    test_fraction: float = 0.2
-    threshold: float = 0.5
+    # Questions from an unrelated QA set: one per line (.txt), or a tsv/csv/jsonl/parquet file.
+    offtopic_path: str = ""
+    offtopic_column: str = "question"  # the question column of a tsv/csv/jsonl/parquet off-topic file
+    test_fraction: float = 0.2  # share of the questions held out (stratified, seeded) for the metrics
+    threshold: float = 0.5  # on-topic probability at or above which a question counts as on-topic
     seed: int = 13
-    filter_qa: bool = False  # drop generated QA whose question the gate calls off-topic
+    # Score every topic question with a gate that did not see it (k-fold) and list the ones that look
+    # off-topic in runs/<recipe>/gate/out_of_fold.jsonl; curate.relevance.filter_questions drops them.
+    filter_qa: bool = False
+    folds: int = 5  # k of the out-of-fold scoring
 
     def __post_init__(self) -> None:
         require(0 < self.test_fraction < 1, "test_fraction", "must be in (0, 1)")
+        require(bool(self.offtopic_column), "offtopic_column", "name the question column")
+        require(self.folds >= 2, "folds", f"must be >= 2, got {self.folds}")
         require(0 < self.threshold < 1, "threshold", "must be in (0, 1)")

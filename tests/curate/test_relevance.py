@@ -273,3 +273,21 @@ def test_out_of_fold_scores_find_off_topic_questions_inside_the_topic_source(
     # The final gate alone was trained on the planted questions as on-topic and misses some of them.
     _kept, plain = filter_questions(records, gate)
     assert len(plain) < len(rejected)
+
+
+def test_offtopic_file_with_another_question_column(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+):
+    monkeypatch.chdir(tmp_path)
+    off = tmp_path / "off.jsonl"
+    off.write_text(
+        "".join(json.dumps({"q": q, "id": i}) + "\n" for i, q in enumerate(read_questions(OFFTOPIC))),
+        encoding="utf-8",
+    )
+    recipe = tmp_path / "r.toml"
+    recipe.write_text(RECIPE.format(topic=TOPIC, off=off), encoding="utf-8")
+    assert main(["gate", "--recipe", str(recipe)]) == 1
+    assert "off.jsonl:1: expected an object with a 'question' key" in capsys.readouterr().err
+    assert main(["gate", "--recipe", str(recipe), "--set", "gate.offtopic_column=q"]) == 0
+    metrics = json.loads((tmp_path / "runs/gatetest/gate/metrics.json").read_text())
+    assert metrics["counts"]["train"][OFF_TOPIC] + metrics["counts"]["test"][OFF_TOPIC] == 80
