@@ -41,7 +41,16 @@ def test_train_prints_the_run_and_resume_reuses_it(
 def test_show_masking_prints_and_trains_nothing(
     home: Path, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["train", "-r", str(FIXTURE_RECIPE), "--mix", "flores", "--model", str(tiny_model_dir), "--show-masking"]
+    args = [
+        "train",
+        "-r",
+        str(FIXTURE_RECIPE),
+        "--mix",
+        "flores",
+        "--model",
+        str(tiny_model_dir),
+        "--show-masking",
+    ]
     assert main(args) == 0
     assert "[[Translate from German to French." in capsys.readouterr().out
     assert not (home / "runs").exists()
