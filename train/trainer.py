@@ -440,7 +440,16 @@ def _train(
     trainer.remove_callback(ProgressCallback)
     trainer.add_callback(LoggingProgress())
     result = trainer.train(resume_from_checkpoint=True if resume and has_checkpoint else None)
-    final_dev = trainer.evaluate() if eval_datasets else {}
+    # The Trainer already evaluates at the last step; evaluate again only when that did not happen or
+    # when the best checkpoint was loaded back (early stopping), so the card reports the adapter it saves.
+    last_eval = next((e for e in reversed(trainer.state.log_history) if DEV_METRIC in e), None)
+    final_dev: dict[str, Any] = {}
+    if eval_datasets and (early_stop or not last_eval or last_eval.get("step") != trainer.state.global_step):
+        final_dev = trainer.evaluate()
+    else:  # one log entry per dev set (total and each source) at the last step
+        for entry in trainer.state.log_history:
+            if entry.get("step") == trainer.state.global_step:
+                final_dev.update({k: v for k, v in entry.items() if k.startswith("eval_")})
 
     if not trainer.is_world_process_zero():
         return run_dir

@@ -31,8 +31,10 @@ def test_qlora_memorizes_and_writes_a_complete_run(make_project: MakeProject) ->
 
     assert run_dir.parent == layout.runs
     info = read_run(run_dir)
-    losses = [e["loss"] for e in json.loads((run_dir / "log_history.json").read_text()) if "loss" in e]
+    history = json.loads((run_dir / "log_history.json").read_text())
+    losses = [e["loss"] for e in history if "loss" in e]
     assert len(losses) == 16
+    assert [e["step"] for e in history if "eval_dev_loss" in e] == [8, 16]  # no duplicate final evaluation
     # Memorizing 8 short pairs: the completion loss falls to a fraction of where it started.
     assert losses[-1] < 0.3 * losses[0]
     assert info["metrics"]["train_loss_final"] == losses[-1]
