@@ -198,6 +198,23 @@ def build_peft_model(model: Any, cfg: TrainConfig) -> Any:
     return peft_model
 
 
+def check_optimizer(name: str) -> None:
+    """``ConfigError`` naming train.optimizer for a name the Trainer does not know (before any loading)."""
+    import difflib
+
+    from transformers.training_args import OptimizerNames
+
+    known = [o.value for o in OptimizerNames]
+    if name not in known:
+        close = difflib.get_close_matches(name, known, n=3)
+        hint = (
+            f"did you mean {' or '.join(map(repr, close))}?"
+            if close
+            else "e.g. 'adamw_torch' or 'paged_adamw_32bit'"
+        )
+        raise ConfigError(f"train.optimizer: unknown optimizer {name!r}; {hint}")
+
+
 def choose_optimizer(name: str) -> str:
     """Paged optimizers page to GPU memory; without CUDA they fall back to adamw_torch (with a warning)."""
     import torch
@@ -266,7 +283,8 @@ def run_train(
 
     from train.model import resolve_model
 
-    # Fail on an unloadable model in seconds, before a mix is built or data tokenized.
+    # Fail on a bad optimizer name or an unloadable model in seconds, before a mix is built or data tokenized.
+    check_optimizer(cfg.optimizer)
     resolve_model(cfg.model, cfg.revision)
     mix_dir = ensure_mix(recipe, layout, mix)
     train_records, dev_records = split_records(

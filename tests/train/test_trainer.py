@@ -230,6 +230,13 @@ def test_missing_mix_name_is_a_config_error(make_project: MakeProject) -> None:
         run_train(recipe, layout, "nonexistent")
 
 
+def test_unknown_optimizer_is_a_config_error_before_loading(make_project: MakeProject) -> None:
+    recipe, layout = make_project(overrides=["train.optimizer='paged_adamw32bit'"])
+    with pytest.raises(ConfigError, match="train.optimizer.*paged_adamw_32bit"):
+        run_train(recipe, layout, "flores")
+    assert not layout.runs.exists()
+
+
 def test_paged_optimizer_falls_back_on_cpu() -> None:
     if not torch.cuda.is_available():
         assert choose_optimizer("paged_adamw_32bit") == "adamw_torch"
