@@ -276,3 +276,18 @@ def test_a_missing_mix_is_built_by_curate_first(
     run_train(recipe, layout, "flores", show_masking=True)
     assert is_complete(layout.mix("flores"))
     assert "[[Translate from German to French." in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("train.lora.target_modules=['query_key_value']", "train.lora.target_modules"),
+        ("train.freeze_layers=2", "train.freeze_layers"),
+    ],
+)
+def test_lora_settings_the_model_cannot_take_are_config_errors(
+    make_project: MakeProject, override: str, key: str
+) -> None:
+    recipe, layout = make_project(overrides=[override])
+    with pytest.raises(ConfigError, match=key):
+        run_train(recipe, layout, "flores")
