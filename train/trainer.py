@@ -284,8 +284,8 @@ def run_train(
     from train.model import resolve_model
 
     # Fail on a bad optimizer name or an unloadable model in seconds, before a mix is built or data tokenized.
+    resolve_model(cfg.model, cfg.revision)  # first: it needs no torch import, so it answers fastest
     check_optimizer(cfg.optimizer)
-    resolve_model(cfg.model, cfg.revision)
     mix_dir = ensure_mix(recipe, layout, mix)
     train_records, dev_records = split_records(
         read_records(mix_dir), dev_fraction=cfg.dev_fraction, seed=recipe.seed, max_dev=cfg.max_dev_examples
