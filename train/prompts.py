@@ -134,17 +134,30 @@ def build_prompt(
                 "train.prompt_format: 'chat_template' needs a tokenizer with a chat template; "
                 "use 'inst', 'human_assistant', 'chatml' or 'plain' for base models"
             )
-        messages = [{"role": "system", "content": system_prompt}] if system_prompt else []
+        turns: list[dict[str, str]] = []
         for h, a in shot_turns:
-            messages += [{"role": "user", "content": h}, {"role": "assistant", "content": a}]
-        messages.append({"role": "user", "content": human})
-        text = tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True)
-        return str(text)
+            turns += [{"role": "user", "content": h}, {"role": "assistant", "content": a}]
+        turns.append({"role": "user", "content": human})
+        if not system_prompt:
+            return str(tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True))
+        try:
+            messages = [{"role": "system", "content": system_prompt}, *turns]
+            return str(tokenizer.apply_chat_template(messages, tokenize=False, add_generation_prompt=True))
+        except (
+            Exception
+        ) as e:  # jinja2 TemplateError from raise_exception(); jinja2 is transformers' dependency
+            if "system" not in str(e).lower():
+                raise
+            # Templates without a system role (Gemma) get the system prompt at the top of the first user turn.
+            first = {"role": "user", "content": f"{system_prompt}\n\n{turns[0]['content']}"}
+            return str(
+                tokenizer.apply_chat_template([first, *turns[1:]], tokenize=False, add_generation_prompt=True)
+            )
     if prompt_format == "inst":
         sys_block = f"<<SYS>>\n{system_prompt}\n<</SYS>>\n\n" if system_prompt else ""
         parts = []
-        turns: list[tuple[str, str | None]] = [*shot_turns, (human, None)]
-        for i, (user, answer) in enumerate(turns):
+        inst_turns: list[tuple[str, str | None]] = [*shot_turns, (human, None)]
+        for i, (user, answer) in enumerate(inst_turns):
             head = sys_block if i == 0 else ""
             parts.append(
                 f"<s>[INST] {head}{user} [/INST]" + (f" {answer} </s>" if answer is not None else "")

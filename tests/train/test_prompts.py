@@ -110,3 +110,21 @@ def test_shots_are_formatted_like_the_query(fmt: str) -> None:
     assert alone.rstrip() in with_shot
     assert "Hallo!" in with_shot
     assert with_shot.endswith(build_prompt(PAIR, prompt_format=fmt).split("<s>")[-1].lstrip("<s>"))
+
+
+def test_chat_template_without_a_system_role_folds_the_system_prompt(tiny_model_dir: Path) -> None:
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    # Like Gemma's template: a system message raises.
+    tok.chat_template = (
+        "{% for m in messages %}{% if m['role'] == 'system' %}{{ raise_exception('System role not supported') }}"
+        "{% endif %}<{{ m['role'] }}>{{ m['content'] }}</{{ m['role'] }}>{% endfor %}"
+        "{% if add_generation_prompt %}<assistant>{% endif %}"
+    )
+    text = build_prompt(
+        PAIR, prompt_format="chat_template", tokenizer=tok, system_prompt="Sei kurz.", shots=[QA]
+    )
+    assert text.startswith("<user>Sei kurz.\n\nAnswer the question using the passage.")
+    assert text.count("Sei kurz.") == 1
+    assert text.endswith("<user>Translate from German to French.\nGuten Tag.</user><assistant>")
