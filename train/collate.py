@@ -51,8 +51,12 @@ def tokenize_example(
     prompt_format: str,
     max_length: int,
     system_prompt: str = "",
+    max_target_length: int = 0,
 ) -> tuple[dict[str, Any] | None, str]:
-    """``({"input_ids", "labels", "source"}, status)``; status is ok | truncated | prompt_too_long."""
+    """``({"input_ids", "labels", "source"}, status)``; status is ok | truncated | prompt_too_long.
+
+    ``max_target_length`` (> 0) caps the answer on its own, like a source/target length pair.
+    """
     prompt = build_prompt(
         record, prompt_format=prompt_format, tokenizer=tokenizer, system_prompt=system_prompt
     )
@@ -70,6 +74,9 @@ def tokenize_example(
     if len(prompt_ids) >= max_length:
         return None, "prompt_too_long"
     status = "ok"
+    if max_target_length and len(completion_ids) > max_target_length:
+        completion_ids = completion_ids[:max_target_length]
+        status = "truncated"
     if len(prompt_ids) + len(completion_ids) > max_length:
         completion_ids = completion_ids[: max_length - len(prompt_ids)]
         status = "truncated"
@@ -87,13 +94,19 @@ def tokenize_records(
     prompt_format: str,
     max_length: int,
     system_prompt: str = "",
+    max_target_length: int = 0,
 ) -> tuple[list[dict[str, Any]], TokenStats]:
     """Tokenized examples (records whose prompt fills ``max_length`` are left out) and their stats."""
     examples: list[dict[str, Any]] = []
     stats = TokenStats()
     for record in records:
         ex, status = tokenize_example(
-            record, tokenizer, prompt_format=prompt_format, max_length=max_length, system_prompt=system_prompt
+            record,
+            tokenizer,
+            prompt_format=prompt_format,
+            max_length=max_length,
+            system_prompt=system_prompt,
+            max_target_length=max_target_length,
         )
         if ex is None:
             stats.prompt_too_long += 1

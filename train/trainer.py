@@ -304,6 +304,7 @@ def run_train(
             prompt_format=cfg.prompt_format,
             max_length=cfg.max_length,
             system_prompt=cfg.system_prompt,
+            max_target_length=cfg.max_target_length,
         )
         if not examples:
             raise SynthmixError(
@@ -370,6 +371,7 @@ def _train(
         "prompt_format": cfg.prompt_format,
         "max_length": cfg.max_length,
         "system_prompt": cfg.system_prompt,
+        "max_target_length": cfg.max_target_length,
     }
     train_examples, train_stats = tokenize_records(train_records, tokenizer, **tok_kwargs)
     dev_examples, dev_stats = tokenize_records(dev_records, tokenizer, **tok_kwargs)

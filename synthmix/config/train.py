@@ -59,6 +59,7 @@ class TrainConfig:
     lr_cycles: int = 1  # hard restarts of cosine_with_restarts
     early_stopping_threshold: float = 0.0  # dev-loss improvement smaller than this counts as none
     max_dev_examples: int = 0  # 0 = all; caps the dev split evaluated every eval_steps
+    max_target_length: int = 0  # 0 = no own cap; else answers are cut to this many tokens (EOS included)
 
     def __post_init__(self) -> None:
         require(bool(self.model), "model", "name a hub id or a local model directory")
@@ -77,6 +78,9 @@ class TrainConfig:
         require(self.save_total_limit >= 1, "save_total_limit", "must be >= 1 (the last checkpoint resumes)")
         require(self.early_stopping_patience >= 0, "early_stopping_patience", "must be >= 0")
         require(self.max_dev_examples >= 0, "max_dev_examples", "must be >= 0")
+        require(
+            self.max_target_length >= 0, "max_target_length", "must be >= 0 (0 = only max_length applies)"
+        )
         require(self.eval_batch_size > 0, "eval_batch_size", f"must be > 0, got {self.eval_batch_size}")
         require(
             self.early_stopping_patience == 0 or self.dev_fraction > 0,

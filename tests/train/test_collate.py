@@ -132,3 +132,15 @@ def test_render_masking_brackets_the_prompt(tokenizer: Any) -> None:
     text = render_masking(ex, tokenizer)
     assert text.startswith("[[Translate from German to French.\nGuten Morgen.\n]]Bonjour.")
     assert "masked prompt tokens" in text
+
+
+def test_max_target_length_caps_the_answer_only(tokenizer: Any) -> None:
+    record = pair_records()[1]  # "Danke schön." -> "Merci beaucoup."
+    full, _ = tokenize_example(record, tokenizer, prompt_format="plain", max_length=64)
+    cut, status = tokenize_example(
+        record, tokenizer, prompt_format="plain", max_length=64, max_target_length=2
+    )
+    assert full is not None and cut is not None and status == "truncated"
+    assert sum(lab != IGNORE_INDEX for lab in cut["labels"]) == 2
+    n_prompt = sum(lab == IGNORE_INDEX for lab in full["labels"])
+    assert cut["input_ids"][:n_prompt] == full["input_ids"][:n_prompt]  # the prompt is untouched
