@@ -42,7 +42,7 @@ from synthmix.record import Record
 from synthmix.status import config_hash_for
 from synthmix.store import is_complete, read_manifest, read_records
 from train.collate import CompletionCollator, pack_examples, render_masking, tokenize_records
-from train.runcard import RUN_JSON, is_finished, write_run_card
+from train.runcard import RUN_JSON, is_finished, read_run, write_run_card
 
 log = logging.getLogger(__name__)
 
@@ -279,6 +279,7 @@ def run_train(
     run_dir = run_dir_for(recipe, layout, mix, model=model, seed=seed, run_name=run_name)
     if is_finished(run_dir) and not show_masking:
         log.info("run %s is finished (has %s); reusing it", run_dir, RUN_JSON)
+        _warn_if_mix_changed(run_dir, layout.mix(parse_mix(mix).canonical))
         return run_dir
 
     from train.model import resolve_model
@@ -317,6 +318,20 @@ def run_train(
     return _train(
         recipe, cfg, mix, mix_dir, run_dir, train_records, dev_records, resume=resume, callbacks=callbacks
     )
+
+
+def _warn_if_mix_changed(run_dir: Path, mix_dir: Path) -> None:
+    """A reused run trained on an older build of its mix says so (the run id names the mix, not its data)."""
+    if not is_complete(mix_dir):
+        return
+    trained_on = read_run(run_dir).get("mix", {}).get("output_hash")
+    current = read_manifest(mix_dir).get("output_hash")
+    if trained_on and current and trained_on != current:
+        log.warning(
+            "run %s was trained on an older build of mix %s (data hash %s, now %s); "
+            "delete the run directory to retrain on the current data",
+            run_dir.name, mix_dir.name, trained_on, current,
+        )  # fmt: skip
 
 
 def _portable(path: Path, run_dir: Path) -> str:

@@ -126,12 +126,21 @@ def test_early_stopping_stops_before_max_steps(make_project: MakeProject) -> Non
     assert info["metrics"]["best_dev_loss"] == pytest.approx(info["metrics"]["dev_loss"], rel=1e-4)
 
 
-def test_finished_run_is_reused_and_seed_changes_the_run(make_project: MakeProject) -> None:
+def test_finished_run_is_reused_and_seed_changes_the_run(
+    make_project: MakeProject, caplog: pytest.LogCaptureFixture
+) -> None:
     recipe, layout = make_project(overrides=["train.max_steps=2", "train.eval_steps=2"])
     first = run_train(recipe, layout, "flores")
     mtime = (first / "run.json").stat().st_mtime_ns
     assert run_train(recipe, layout, "flores") == first
     assert (first / "run.json").stat().st_mtime_ns == mtime
+    # The mix is rebuilt with other data: the run is still reused, with a warning that says so.
+    from synthmix.store import write_dataset
+
+    write_dataset(layout.mix("flores"), pair_records()[:6], stage="mix")
+    with caplog.at_level("WARNING", logger="train.trainer"):
+        assert run_train(recipe, layout, "flores") == first
+    assert "older build of mix flores" in caplog.text
     assert run_id(recipe, "flores", recipe.train) == first.name
     other = run_dir_for(recipe, layout, "flores", seed=7)
     assert other != first and "seed7" in other.name
