@@ -10,6 +10,7 @@ its tokenizer so it loads like any model with ``from_pretrained``.
 from __future__ import annotations
 
 import logging
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,10 @@ def merge_run(run_dir: Path) -> Path:
     model = AutoModelForCausalLM.from_pretrained(
         source, dtype=merge_dtype(), revision=revision or None, local_files_only=local_only
     )
-    merged = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
+    with warnings.catch_warnings():
+        # peft 0.21 asks transformers 5 for a renamed attribute; nothing for users to act on.
+        warnings.filterwarnings("ignore", message=".*gradient_checkpointing.*", category=FutureWarning)
+        merged = PeftModel.from_pretrained(model, str(run_dir)).merge_and_unload()
     out = run_dir / MERGED
     merged.save_pretrained(out)
     load_tokenizer(str(run_dir)).save_pretrained(out)
