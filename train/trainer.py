@@ -91,18 +91,23 @@ def run_dir_for(
 
 
 def ensure_mix(recipe: Recipe, layout: Layout, mix: str) -> Path:
-    """The mix dataset directory, built by curate when it does not exist yet."""
+    """The mix dataset directory with its card, built by curate and data_cards when missing."""
     canonical = parse_mix(mix).canonical
     mix_dir = layout.mix(canonical)
-    if is_complete(mix_dir):
-        return mix_dir
-    log.info("mix %s not built yet; building it", canonical)
-    from curate.mixing import build_mix
+    if not is_complete(mix_dir):
+        log.info("mix %s not built yet; building it", canonical)
+        from curate.mixing import build_mix
 
-    built = Path(build_mix(recipe, layout, mix, force=False))
-    if not is_complete(built):
-        raise SynthmixError(f"mix {canonical}: building it left no complete dataset at {built}")
-    return built
+        mix_dir = Path(build_mix(recipe, layout, mix, force=False))
+        if not is_complete(mix_dir):
+            raise SynthmixError(f"mix {canonical}: building it left no complete dataset at {mix_dir}")
+    if not (mix_dir / "card.json").is_file():
+        # The run card records the hash of the card of the data it trained on; a mix built on the fly gets
+        # its card here, so that hash is never "none" for a mix synthmix built.
+        from data_cards.cards import write_cards
+
+        write_cards(recipe, layout, only=mix_dir)
+    return mix_dir
 
 
 def mix_facts(mix_dir: Path) -> dict[str, Any]:

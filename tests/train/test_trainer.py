@@ -40,7 +40,15 @@ def test_qlora_memorizes_and_writes_a_complete_run(make_project: MakeProject) ->
     assert info["metrics"]["train_loss_final"] == losses[-1]
     assert info["global_step"] == 16
     assert info["base_model"]["quantization"] == "4bit"
-    assert info["mix"] == {**info["mix"], "spec": "flores", "mix_id": "mix-fixture-1", "card_hash": "none"}
+    # The mix had no card: training wrote one and recorded its hash.
+    card = json.loads((layout.mix("flores") / "card.json").read_text())
+    assert info["mix"] == {
+        **info["mix"],
+        "spec": "flores",
+        "mix_id": "mix-fixture-1",
+        "card_hash": card["card_hash"],
+    }
+    assert len(card["card_hash"]) >= 12
     assert info["mix"]["dir"] == "data/train-fixture/mix/flores"
     assert info["data"]["train"]["examples"] == 8 and info["data"]["dev"]["examples"] == 2
     assert info["data"]["train"]["truncated"] == 0
