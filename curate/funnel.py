@@ -20,7 +20,7 @@ from typing import Any
 from curate.langid import iso639_1
 from synthmix.record import Record
 
-STAGES = ("normalize", "exact_dedup", "near_dedup", "langid", "quality", "decontam")
+STAGES = ("normalize", "exact_dedup", "near_dedup", "langid", "quality", "decontam", "relevance")
 
 
 def _code(lang: str | None) -> str:

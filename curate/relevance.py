@@ -401,6 +401,16 @@ def filter_questions(
     return kept, rejected
 
 
+def gate_verdicts(recipe: Recipe, layout: Layout, records: list[Record]) -> dict[int, tuple[str, str]]:
+    """The curate hook: train (or reuse) the recipe's gate and return ``{index: (reason, detail)}`` for
+    every record whose question it calls off-topic. The topic source's own questions are judged by the
+    out-of-fold scores (a gate never calls its own training questions off-topic)."""
+    gate, _metrics, _reused = ensure_gate(recipe, layout)
+    _kept, rejected = filter_questions(records, gate, load_out_of_fold(gate_dir_for(layout)))
+    position = {id(r): i for i, r in enumerate(records)}
+    return {position[id(x.record)]: (x.reason, x.detail) for x in rejected}
+
+
 def load_out_of_fold(directory: Path) -> dict[str, float]:
     """The out-of-fold scores ``synthmix gate`` saved (with ``gate.filter_qa``); empty when there are none."""
     path = Path(directory) / OUT_OF_FOLD_FILE

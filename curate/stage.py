@@ -14,6 +14,8 @@ over all records at once (so duplicates across sources are caught):
 5. ``quality``     heuristic filters (curate.quality).
 6. ``decontam``    train records (and dev records that are not eval sets) against every registered eval
                    split (curate.decontam).
+7. ``relevance``   only with ``gate.filter_qa``: train QA whose question the relevance gate calls
+                   off-topic (curate.relevance; the topic source's own questions by out-of-fold scores).
 
 Survivor rank: sources listed in ``curate.priority`` first, in that order; then real before synthetic;
 then recipe order. Dev and test records are never dropped as duplicates of train data (they are the eval
@@ -27,7 +29,7 @@ from __future__ import annotations
 import functools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -131,8 +133,12 @@ def curate_records(
     *,
     eval_splits: dict[str, set[str]],
     executor: Executor | None = None,
+    relevance: Callable[[list[Record]], dict[int, tuple[str, str]]] | None = None,
 ) -> CurateResult:
     """Curate every source's records together. ``eval_splits``: source -> registered eval split names.
+
+    ``relevance`` (the question relevance gate, when the recipe's ``gate.filter_qa`` is on) maps the
+    surviving train QA records to verdicts ``{index: (reason, detail)}`` for the ones to drop.
 
     Records must come in a deterministic order (recipe source order, stored order within a source); the
     output keeps that order, so the same inputs give the same outputs.
@@ -283,6 +289,11 @@ def curate_records(
     else:
         funnel.add("decontam", [x[0] for x in current if not is_eval(x[0])], [])
 
+    # 7. relevance gate (train QA only): off-topic questions for a topic QA bot
+    if relevance is not None:
+        qa = [x for x in split_train(current) if x[0].kind == "qa"]
+        apply("relevance", qa, relevance([x[0] for x in qa]))
+
     for stage, seconds in funnel.seconds.items():
         log.info("curate %-11s %6.2f s", stage, seconds)
     kept = [r for r, _, _ in current]
@@ -421,9 +432,14 @@ def run_curate(
             records.append(r if r.source == name else replace(r, source=name))
     log.info("curate: %d records from %d sources", len(records), len(dirs))
 
+    relevance = None
+    if recipe.gate.enabled and recipe.gate.filter_qa:
+        from curate.relevance import gate_verdicts
+
+        relevance = functools.partial(gate_verdicts, recipe, layout)
     ex = make_executor(executor or recipe.curate.executor, ray_address or recipe.curate.ray_address)
     try:
-        result = curate_records(records, recipe, eval_splits=eval_splits, executor=ex)
+        result = curate_records(records, recipe, eval_splits=eval_splits, executor=ex, relevance=relevance)
     finally:
         ex.close()
 

@@ -24,7 +24,9 @@ def config_hash_for(recipe: Recipe, stage: str, name: str) -> str:
     if stage == "synth":
         return stable_hash(["synth", as_table(recipe.synth[name])])
     if stage == "curate":
-        return stable_hash(["curate", as_table(recipe.curate), sorted(recipe.source_names)])
+        # The relevance gate filters inside curation only when gate.filter_qa is on.
+        gate = as_table(recipe.gate) if recipe.gate.enabled and recipe.gate.filter_qa else None
+        return stable_hash(["curate", as_table(recipe.curate), sorted(recipe.source_names), gate])
     if stage == "mix":
         return stable_hash(["mix", as_table(recipe.mix), parse_mix(name).canonical])
     return recipe.hash()

@@ -113,7 +113,8 @@ class GateConfig:
     threshold: float = 0.5  # on-topic probability at or above which a question counts as on-topic
     seed: int = 13
     # Score every topic question with a gate that did not see it (k-fold) and list the ones that look
-    # off-topic in runs/<recipe>/gate/out_of_fold.jsonl; curate.relevance.filter_questions drops them.
+    # off-topic in runs/<recipe>/gate/out_of_fold.jsonl; curation then drops off-topic train QA
+    # (stage `relevance`, reason `off_topic`).
     filter_qa: bool = False
     folds: int = 5  # k of the out-of-fold scoring
 

@@ -291,3 +291,62 @@ def test_offtopic_file_with_another_question_column(
     assert main(["gate", "--recipe", str(recipe), "--set", "gate.offtopic_column=q"]) == 0
     metrics = json.loads((tmp_path / "runs/gatetest/gate/metrics.json").read_text())
     assert metrics["counts"]["train"][OFF_TOPIC] + metrics["counts"]["test"][OFF_TOPIC] == 80
+
+
+def test_curate_drops_off_topic_generated_qa_when_filter_qa_is_on(tmp_path: Path):
+    recipe_file = tmp_path / "gated.toml"
+    recipe_file.write_text(
+        f"""
+name = "gated"
+[sources.topic]
+type = "files"
+path = "{TOPIC}"
+kind = "qa"
+lang = "en"
+[synth.gen_qa]
+generator = "qa"
+from = "topic"
+[curate.langid]
+enabled = false
+[gate]
+enabled = true
+topic_source = "topic"
+offtopic_path = "{OFFTOPIC}"
+filter_qa = true
+""",
+        encoding="utf-8",
+    )
+    recipe = load_recipe(recipe_file)
+    layout = Layout("gated", tmp_path)
+    topic = [
+        Record(
+            kind="qa", origin="real", source="topic", lang="en", fields={"question": q, "answer": "Mainz."}
+        )
+        for q in read_questions(TOPIC)
+    ]
+    generated = [
+        Record(
+            kind="qa",
+            origin="synthetic",
+            source="gen_qa",
+            lang="en",
+            fields={"question": q, "answer": "Yes."},
+        )
+        for q in [*PLANTED_ON, *PLANTED_OFF]
+    ]
+    write_dataset(layout.ingest("topic"), topic, stage="ingest")
+    write_dataset(layout.synth("gen_qa"), generated, stage="synth")
+
+    from curate.stage import run_curate
+    from synthmix.store import read_manifest, read_records, read_rejected
+
+    run_curate(recipe, layout)
+    kept = {r.fields["question"] for r in read_records(layout.curate("gen_qa"))}
+    dropped = {x.record.fields["question"]: x.reason for x in read_rejected(layout.curate("gen_qa"))}
+    assert kept == set(PLANTED_ON)
+    assert dropped == dict.fromkeys(PLANTED_OFF, "off_topic")
+    funnel = read_manifest(layout.curate("gen_qa"))["funnel"]
+    relevance = [e for e in funnel if e["stage"] == "relevance"]
+    assert relevance and relevance[-1]["rejected_by_reason"] == {"off_topic": 3}
+    # The gate it used was trained and saved beside the runs, as `synthmix gate` would.
+    assert (layout.runs / "gate" / "metrics.json").is_file()
