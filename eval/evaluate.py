@@ -45,7 +45,7 @@ from synthmix.config.train import TrainConfig
 from synthmix.errors import ConfigError, SynthmixError
 from synthmix.hashing import stable_hash
 from synthmix.layout import Layout, safe_dirname
-from synthmix.mixspec import parse_mix
+from synthmix.plan import conditions
 from synthmix.recipe import Recipe
 from synthmix.record import INPUT_FIELDS, Record, normalize_text
 from synthmix.redact import redact
@@ -62,16 +62,8 @@ GENERATED_KINDS = ("translation", "qa", "instruction")
 # --- conditions -------------------------------------------------------------------------------------------
 
 
-def default_conditions(recipe: Recipe) -> list[ConditionConfig]:
-    """The recipe's conditions, or: base zero-shot, base few-shot, and fine-tuned on each mix it builds."""
-    if recipe.eval.conditions:
-        return list(recipe.eval.conditions)
-    out = [ConditionConfig(name="base-0shot")]
-    if recipe.eval.few_shot > 0:
-        out.append(ConditionConfig(name=f"base-{recipe.eval.few_shot}shot", shots=recipe.eval.few_shot))
-    for spec in recipe.mix.build:
-        out.append(ConditionConfig(name=f"ft-{safe_dirname(parse_mix(spec).canonical)}", mix=spec))
-    return out
+# The defaults live in the core (synthmix.plan) so `--dry-run` shows the same conditions eval runs.
+default_conditions = conditions
 
 
 def find_condition(recipe: Recipe, name: str) -> ConditionConfig:
