@@ -79,7 +79,7 @@ conditions = [{ name = "a" }, { name = "b" }]""",
 
 
 def test_no_secret_or_home_path_reaches_the_outputs(tmp_path: Path, tiny_model_dir: Path, monkeypatch):
-    secret = "gsk_plantedSecretValue12345"
+    secret = "gsk_planted-fake-secret-1234"
     monkeypatch.setenv("GROQ_API_KEY", secret)
     monkeypatch.chdir(tmp_path)
     recipe = make_recipe(

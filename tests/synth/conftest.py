@@ -120,7 +120,7 @@ def llm_table(base_url: str, **overrides: object) -> str:
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A tmp cwd with a fake key; ingest outputs are written by ``write_ingest(layout)``."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("GROQ_API_KEY", "gsk_testkeytestkeytestkey1234")
+    monkeypatch.setenv("GROQ_API_KEY", "gsk_fake-test-key-1234")
     monkeypatch.delenv("SYNTHMIX_HOME", raising=False)
     return tmp_path
 

@@ -139,7 +139,7 @@ def test_every_scripted_case_is_handled_and_counted(project: Path, server: ChatS
 
     # Every request used the Groq route, the key from the environment, and JSON mode.
     assert {e["path"] for e in server.log} == {"/openai/v1/chat/completions"}
-    assert {e["auth"] for e in server.log} == {"Bearer gsk_testkeytestkeytestkey1234"}
+    assert {e["auth"] for e in server.log} == {"Bearer gsk_fake-test-key-1234"}
     assert all(e["body"]["response_format"] == {"type": "json_object"} for e in server.log)
     # The key never reaches the manifest or the cache.
     assert "gsk_testkey" not in (out / "manifest.json").read_text()
