@@ -70,10 +70,15 @@ def plot_scores(comparison: dict[str, Any], path: Path) -> Path | None:
     conditions = [c["name"] for c in comparison["conditions"]]
     if not metrics_ or not conditions:
         return None
-    fig, axes = plt.subplots(
-        1, len(metrics_), figsize=(max(4.0, 1.1 * len(conditions) + 1.5) * len(metrics_), 3.8), squeeze=False
-    )
-    for ax, metric in zip(axes[0], metrics_, strict=True):
+    # At most three panels a row, so the figure stays readable at page width however many metrics.
+    cols = min(3, len(metrics_))
+    rows = -(-len(metrics_) // cols)
+    panel_w = max(4.0, 1.1 * len(conditions) + 1.5)
+    fig, axes = plt.subplots(rows, cols, figsize=(panel_w * cols, 3.8 * rows), squeeze=False)
+    flat = list(axes.flat)
+    for ax in flat[len(metrics_) :]:
+        ax.set_visible(False)
+    for ax, metric in zip(flat, metrics_, strict=False):
         scores = [comparison["scores"][c].get(metric) or {} for c in conditions]
         values = [s.get("score", float("nan")) for s in scores]
         lo = [max(0.0, v - s["ci"][0]) if s.get("ci") else 0.0 for v, s in zip(values, scores, strict=True)]
