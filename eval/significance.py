@@ -90,6 +90,16 @@ def _check_paired(stats_a: np.ndarray, stats_b: np.ndarray) -> None:
         raise ValueError("paired tests need at least one test item")
 
 
+def _paired_scores(
+    metric: CorpusMetric, stats_a: np.ndarray, stats_b: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, float, float, float]:
+    """Both systems' statistics as float arrays (checked to pair up), their corpus scores and the delta."""
+    a, b = np.asarray(stats_a, dtype=np.float64), np.asarray(stats_b, dtype=np.float64)
+    _check_paired(a, b)
+    score_a, score_b = float(metric.score(a.sum(0))), float(metric.score(b.sum(0)))
+    return a, b, score_a, score_b, score_a - score_b
+
+
 def paired_bootstrap(
     metric: CorpusMetric,
     stats_a: np.ndarray,
@@ -98,10 +108,7 @@ def paired_bootstrap(
     seed: int = 13,
     level: float = 0.95,
 ) -> PairedResult:
-    a, b = np.asarray(stats_a, dtype=np.float64), np.asarray(stats_b, dtype=np.float64)
-    _check_paired(a, b)
-    score_a, score_b = float(metric.score(a.sum(0))), float(metric.score(b.sum(0)))
-    delta = score_a - score_b
+    a, b, score_a, score_b, delta = _paired_scores(metric, stats_a, stats_b)
     weights = bootstrap_weights(len(a), n_samples, seed)
     boot_a, boot_b = resampled_scores(metric, a, weights), resampled_scores(metric, b, weights)
     deltas = boot_a - boot_b
@@ -133,10 +140,7 @@ def approximate_randomization(
     ci_samples: int = 1000,
     level: float = 0.95,
 ) -> PairedResult:
-    a, b = np.asarray(stats_a, dtype=np.float64), np.asarray(stats_b, dtype=np.float64)
-    _check_paired(a, b)
-    score_a, score_b = float(metric.score(a.sum(0))), float(metric.score(b.sum(0)))
-    delta = score_a - score_b
+    a, b, score_a, score_b, delta = _paired_scores(metric, stats_a, stats_b)
     rng = np.random.default_rng(seed)
     swap = rng.integers(0, 2, size=(trials, len(a))).astype(np.float64)
     keep = 1.0 - swap
